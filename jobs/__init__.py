@@ -1,0 +1,1 @@
+"""Background jobs run by Celery workers (filled by the jobs issue)."""

@@ -1,0 +1,1 @@
+"""Activity, notifications, the event outbox and the WebSocket layer."""

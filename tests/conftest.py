@@ -1,0 +1,82 @@
+"""Fixtures shared by the whole suite, and the rule for tests that need a real service.
+
+A test marked `postgres` or `redis` is skipped where that service is not configured, and
+fails instead when CI=true, unless the run is the deliberate embedded pass
+(SHOWDESK_EMBEDDED=1), which checks that the project works with no services at all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+from django.conf import settings as django_settings
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+
+SERVICES: dict[str, Callable[[], bool]] = {
+    "postgres": lambda: django_settings.IS_POSTGRES,
+    "redis": lambda: bool(django_settings.REDIS_URL),
+}
+
+
+def _missing_service_is_failure() -> bool:
+    return os.environ.get("CI") == "true" and os.environ.get("SHOWDESK_EMBEDDED") != "1"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for name, available in SERVICES.items():
+        if item.get_closest_marker(name) and not available():
+            reason = f"needs {name}, which is not configured"
+            if _missing_service_is_failure():
+                pytest.fail(f"CI run without a service the suite needs: {reason}")
+            pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings) -> None:
+    from django.core.cache import cache
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+
+
+@pytest.fixture
+def viewer(db):
+    return UserFactory(username="vera", roles=["viewers"])
+
+
+@pytest.fixture
+def editor(db):
+    return UserFactory(username="ed", roles=["editors"])
+
+
+@pytest.fixture
+def admin(db):
+    return UserFactory(username="ada", roles=["admins"])
+
+
+@pytest.fixture
+def outsider(db):
+    """Signed in, but with no role at all."""
+    return UserFactory(username="olga")
+
+
+@pytest.fixture
+def api_client_for() -> Callable:
+    """A session-authenticated API client for a user (None: anonymous)."""
+
+    def make(user=None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    return APIClient()
