@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "common.actor.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
@@ -176,7 +177,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.ReadOrEdit"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["common.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -237,3 +238,24 @@ PRESENCE_TTL = env.int("PRESENCE_TTL", default=60)
 EVENTS_RETENTION = env.int("EVENTS_RETENTION", default=24 * 3600)
 JOBS_MAX_ATTEMPTS = env.int("JOBS_MAX_ATTEMPTS", default=3)
 FILES_MAX_SIZE = env.int("FILES_MAX_SIZE", default=5 * 1024**3)
+NOTIFICATIONS_RETENTION = env.int("NOTIFICATIONS_RETENTION", default=30 * 24 * 3600)
+VIEWED_EPISODE_INTERVAL = 600
+
+# Feature flags (CONTRACT.md): all on by default; `false` turns one off.
+ACTIVITY_LOGGING = env.bool("ACTIVITY_LOGGING", default=True)
+DISABLE_ACTIVITY_LOGGING = env.bool("DISABLE_ACTIVITY_LOGGING", default=False)
+NOTIFICATIONS = env.bool("NOTIFICATIONS", default=True)
+PRESENCE_TRACKING = env.bool("PRESENCE_TRACKING", default=True)
+WEBSOCKET_BROADCAST = env.bool("WEBSOCKET_BROADCAST", default=True)
+
+# The outbox relay: "thread" publishes from a background thread of each process after
+# commit; "inline" publishes in the committing thread (tests, one-off commands).
+# The in-memory layer lives on the server's event loop, so it is published inline.
+REALTIME_RELAY_MODE = env.str("REALTIME_RELAY_MODE", default="thread" if REDIS_URL else "inline")
+REALTIME_RELAY_INTERVAL = env.float("REALTIME_RELAY_INTERVAL", default=2.0)
+REALTIME_RELAY_BATCH = env.int("REALTIME_RELAY_BATCH", default=500)
+
+CELERY_BEAT_SCHEDULE = {
+    "publish-pending-events": {"task": "realtime.publish_pending", "schedule": 10.0},
+    "prune-events": {"task": "realtime.prune_events", "schedule": 3600.0},
+}

@@ -9,6 +9,7 @@ from common import health
 api_v1 = [
     path("", include("accounts.urls")),
     path("", include("episodes.urls")),
+    path("", include("realtime.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,50 @@
+"""Reads of the realtime app: the feeds, unread counts, and the events a user may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Max, Q, QuerySet
+
+from accounts.roles import can_read
+from realtime.models import Activity, Event, Notification, OutboxMark
+
+PRUNED_THROUGH = "pruned_through"
+
+
+def activity_list(*, user: Any) -> QuerySet[Activity]:
+    if not can_read(user):
+        return Activity.objects.none()
+    return Activity.objects.select_related("user")
+
+
+def notification_list(*, user: Any) -> QuerySet[Notification]:
+    """A user's own notifications, never anyone else's."""
+    return Notification.objects.filter(user=user)
+
+
+def notification_unread_count(*, user: Any) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def event_last_position() -> int:
+    """The id of the newest event a client can have seen."""
+    return (
+        Event.objects.filter(published_at__isnull=False).aggregate(top=Max("position"))["top"] or 0
+    )
+
+
+def event_pruned_through() -> int:
+    mark = OutboxMark.objects.filter(name=PRUNED_THROUGH).first()
+    return mark.position if mark else 0
+
+
+def events_visible(*, user: Any) -> QuerySet[Event]:
+    """Published events the user may see: public ones and the user's own."""
+    return Event.objects.filter(published_at__isnull=False).filter(
+        Q(user__isnull=True) | Q(user=user)
+    )
+
+
+def events_since(*, user: Any, since: int, limit: int) -> list[Event]:
+    return list(events_visible(user=user).filter(position__gt=since).order_by("position")[:limit])

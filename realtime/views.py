@@ -1,0 +1,103 @@
+"""REST endpoints of the activity feed, notifications and missed events."""
+
+from __future__ import annotations
+
+import orjson
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import CanRead, IsAuthenticatedMember
+from common.pagination import CursorPagination
+from realtime import selectors, services
+from realtime.filters import ActivityFilter, NotificationFilter
+from realtime.relay import encode_frame
+from realtime.serializers import (
+    ActivitySerializer,
+    EventsPageSerializer,
+    NotificationSerializer,
+    ReadAllSerializer,
+    TooOldSerializer,
+    UnreadCountSerializer,
+)
+
+EVENTS_PAGE = 500
+
+
+class FeedPagination(CursorPagination):
+    ordering = "-id"
+
+
+class ActivityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = ActivitySerializer
+    filterset_class = ActivityFilter
+    pagination_class = FeedPagination
+    permission_classes = [CanRead]
+    ordering_fields: list[str] = []
+
+    def get_queryset(self):
+        return selectors.activity_list(user=self.request.user)
+
+
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = NotificationSerializer
+    filterset_class = NotificationFilter
+    pagination_class = FeedPagination
+    permission_classes = [IsAuthenticatedMember]
+    ordering_fields: list[str] = []
+
+    def get_queryset(self):
+        return selectors.notification_list(user=self.request.user)
+
+    @extend_schema(responses={200: UnreadCountSerializer}, filters=False)
+    @action(detail=False, methods=["get"], url_path="unread-count", pagination_class=None)
+    def unread_count(self, request):
+        return Response({"count": selectors.notification_unread_count(user=request.user)})
+
+    @extend_schema(request=None, responses={200: NotificationSerializer})
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def read(self, request, pk=None):
+        notification = services.notification_mark_read(notification=self.get_object())
+        return Response(NotificationSerializer(notification).data)
+
+    @extend_schema(request=None, responses={200: ReadAllSerializer}, filters=False)
+    @action(detail=False, methods=["post"], url_path="read-all", filterset_class=None)
+    def read_all(self, request):
+        marked = services.notifications_mark_all_read(user=request.user)
+        return Response({"marked": marked, "unread_count": 0})
+
+
+class SinceSerializer(serializers.Serializer):
+    since = serializers.IntegerField(min_value=0, max_value=2**62)
+
+
+class EventsView(APIView):
+    """Missed events for clients without a socket, in id order, a page at a time."""
+
+    permission_classes = [IsAuthenticatedMember]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("since", OpenApiTypes.INT, required=True)],
+        responses={200: EventsPageSerializer, 410: OpenApiResponse(TooOldSerializer)},
+    )
+    def get(self, request):
+        query = SinceSerializer(data=request.query_params)
+        if not query.is_valid():
+            raise ValidationError(query.errors)
+        since = query.validated_data["since"]
+        if since < selectors.event_pruned_through():
+            return Response(
+                {"detail": "Events after this id are past retention.", "code": "too_old"},
+                status=status.HTTP_410_GONE,
+            )
+        rows = selectors.events_since(user=request.user, since=since, limit=EVENTS_PAGE + 1)
+        page = rows[:EVENTS_PAGE]
+        frames = [orjson.loads(encode_frame(row, row.streams[0])) for row in page]
+        last = page[-1].position if page else max(since, 0)
+        return Response(
+            {"events": frames, "last_event_id": last, "has_more": len(rows) > len(page)}
+        )
