@@ -21,6 +21,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         roles = await database_sync_to_async(user_roles)(user)
         if not roles:
+            # Accept first: a close before accept is an HTTP 403 and the client sees no code.
+            await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         await self.accept()

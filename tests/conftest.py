@@ -35,11 +35,30 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             pytest.skip(reason)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """A SQLite test database in a file, not in memory, so a live server process can share it."""
+    db = django_settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        db.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+@pytest.fixture
+def live_server_process(transactional_db):
+    """A real uvicorn process serving the test database (for real-socket tests)."""
+    from tests.live_server import run_server
+
+    with run_server() as server:
+        yield server
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings) -> None:
     from django.core.cache import cache
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Publish in the committing thread: a relay thread would outlive the test's database.
+    settings.REALTIME_RELAY_MODE = "inline"
     cache.clear()
 
 
