@@ -1,3 +1,7 @@
+"""The accounts app: roles as groups, and their admin permissions kept in sync after migrate."""
+
+from __future__ import annotations
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 

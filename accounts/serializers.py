@@ -32,3 +32,17 @@ class UserRefSerializer(serializers.ModelSerializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+
+
+class TokenErrorSerializer(serializers.Serializer):
+    """The 400 of the token endpoint, as DRF's obtain_auth_token answers it."""
+
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
+    username = serializers.ListField(child=serializers.CharField(), required=False)
+    password = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class DetailSerializer(serializers.Serializer):
+    """An error with a message only: refused credentials, missing login or CSRF token."""
+
+    detail = serializers.CharField()

@@ -1,3 +1,7 @@
+"""Routes of the auth endpoints, under /api/v1/auth/."""
+
+from __future__ import annotations
+
 from django.urls import path
 
 from accounts import views

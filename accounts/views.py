@@ -6,13 +6,20 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
 from accounts.authentication import enforce_csrf
-from accounts.serializers import CredentialsSerializer, MeSerializer, TokenSerializer
+from accounts.serializers import (
+    CredentialsSerializer,
+    DetailSerializer,
+    MeSerializer,
+    TokenErrorSerializer,
+    TokenSerializer,
+)
 
 
 class LoginView(APIView):
@@ -20,7 +27,9 @@ class LoginView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(request=CredentialsSerializer, responses={200: MeSerializer})
+    @extend_schema(
+        request=CredentialsSerializer, responses={200: MeSerializer, 403: DetailSerializer}
+    )
     def post(self, request):
         enforce_csrf(request)
         credentials = CredentialsSerializer(data=request.data)
@@ -39,14 +48,19 @@ class LogoutView(APIView):
 
 
 class TokenView(APIView):
+    """DRF's obtain_auth_token: wrong credentials or an inactive user → 400 `non_field_errors`."""
+
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=CredentialsSerializer, responses={200: TokenSerializer})
+    @extend_schema(
+        request=CredentialsSerializer,
+        responses={200: TokenSerializer, 400: TokenErrorSerializer},
+    )
     def post(self, request):
-        credentials = CredentialsSerializer(data=request.data)
+        credentials = AuthTokenSerializer(data=request.data, context={"request": request})
         credentials.is_valid(raise_exception=True)
-        token = services.token_obtain(request=request._request, **credentials.validated_data)
+        token = services.token_obtain(user=credentials.validated_data["user"])
         return Response({"token": token})
 
 
@@ -54,6 +68,6 @@ class TokenView(APIView):
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: MeSerializer})
+    @extend_schema(responses={200: MeSerializer, 403: DetailSerializer})
     def get(self, request):
         return Response(MeSerializer(request.user).data)

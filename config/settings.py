@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "common.middleware.RequestIdHeaderMiddleware",
     "common.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -62,7 +63,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
-    "common.middleware.RequestIdHeaderMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -100,6 +100,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Bounded, so that /readyz answers 503 rather than hang when the database is unreachable.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
@@ -202,6 +206,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "EpisodeStatusEnum": "episodes.models.Episode.Status",
     },
+    # `check --deploy` stays about deployment safety; schema warnings fail CI instead
+    # (`spectacular --validate --fail-on-warn`, tests/common/test_openapi.py).
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
 }
 
 # --- Logging ------------------------------------------------------------------------------
@@ -209,6 +216,9 @@ SPECTACULAR_SETTINGS = {
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
 DJANGO_STRUCTLOG_CELERY_ENABLED = False
+# RequestIdHeaderMiddleware has put a checked X-Request-ID (the caller's, or a new one) on the
+# request; django-structlog binds that same id to the log lines.
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
 
 from common.logging import configure_logging  # noqa: E402
 
@@ -235,6 +245,10 @@ X_FRAME_OPTIONS = "DENY"
 # --- Showdesk -------------------------------------------------------------------------------
 
 PRESENCE_TTL = env.int("PRESENCE_TTL", default=60)
+# A socket heartbeats at least every 30 s; it stays a viewer this long after its last one.
+PRESENCE_SOCKET_TTL = env.int("PRESENCE_SOCKET_TTL", default=45)
+PRESENCE_SWEEP_INTERVAL = env.float("PRESENCE_SWEEP_INTERVAL", default=5.0)
+PRESENCE_KEY_PREFIX = env.str("PRESENCE_KEY_PREFIX", default="presence")
 EVENTS_RETENTION = env.int("EVENTS_RETENTION", default=24 * 3600)
 JOBS_MAX_ATTEMPTS = env.int("JOBS_MAX_ATTEMPTS", default=3)
 FILES_MAX_SIZE = env.int("FILES_MAX_SIZE", default=5 * 1024**3)

@@ -26,7 +26,7 @@ def _announce(job: Job, previous: str | None, actor: AbstractBaseUser | None = N
 
 
 def _locked(job: Job) -> Job:
-    return Job.objects.select_for_update().select_related("episode").get(pk=job.pk)
+    return Job.objects.select_for_update(of=("self",)).select_related("episode").get(pk=job.pk)
 
 
 @transaction.atomic

@@ -1,53 +1,210 @@
 """The one WebSocket consumer: transport only (authenticate, join groups, forward events).
 
-This first version authenticates by session, greets and answers heartbeats; streams,
-resume, presence and limits come with the WebSocket issue.
+Rules live elsewhere and are reached through `database_sync_to_async`: who may subscribe to
+what (`stream_access`), which events a resume replays (`selectors`), and who is viewing
+(`presence`, async). Per connection it guarantees each event at most once, however many of
+its streams carry it, and a `resume` whose replay neither loses nor doubles the live events
+that arrive meanwhile (they are held back until the replay is sent).
 """
 
 from __future__ import annotations
 
-import json
+import uuid
+from collections import deque
+from typing import Any
 
+import orjson
+import structlog
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from accounts.roles import user_roles
+from realtime import connection, limits, streams
+from realtime.stream_access import stream_access
+
+logger = structlog.get_logger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_RATE_LIMITED = 4429
+MAX_SUBSCRIPTIONS = 200
+DELIVERED_WINDOW = 4096
+
+
+class DeliveredIds:
+    """The ids most recently sent on one connection, to drop an event's second copy."""
+
+    def __init__(self, size: int = DELIVERED_WINDOW) -> None:
+        self._order: deque[int] = deque()
+        self._ids: set[int] = set()
+        self._size = size
+
+    def __contains__(self, event_id: int) -> bool:
+        return event_id in self._ids
+
+    def add(self, event_id: int) -> None:
+        self._ids.add(event_id)
+        self._order.append(event_id)
+        if len(self._order) > self._size:
+            self._ids.discard(self._order.popleft())
 
 
 class RealtimeConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
-        roles = await database_sync_to_async(user_roles)(user)
-        if not roles:
+        info = await database_sync_to_async(connection.connection_info)(user=user)
+        if info is None:
             # Accept first: a close before accept is an HTTP 403 and the client sees no code.
             await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        self.user = user
+        self.connection_id = uuid.uuid4().hex
+        self.automatic = info.streams
+        self.subscribed: set[str] = set()
+        self.delivered = DeliveredIds()
+        self.held: list[dict[str, Any]] | None = None
+        self.limiter = limits.FrameLimiter()
+        self.viewing = connection.Viewing(user=user, connection_id=self.connection_id)
+        for stream in self.automatic:
+            await self.channel_layer.group_add(streams.group_name(stream), self.channel_name)
         await self.accept()
-        streams = [f"user:{user.pk}", *(f"role:{role}" for role in roles), "broadcast"]
-        await self.send_json(
+        await self.send_frame(
             {
                 "type": "welcome",
-                "user": {"id": user.pk, "username": user.get_username(), "roles": roles},
-                "last_event_id": 0,
-                "streams": streams,
+                "user": info.user,
+                "last_event_id": info.last_event_id,
+                "streams": self.automatic,
             }
         )
+        connection.ensure_sweeper()
+
+    async def disconnect(self, code: int) -> None:
+        if not hasattr(self, "automatic"):
+            return
+        for stream in [*self.automatic, *self.subscribed]:
+            await self.channel_layer.group_discard(streams.group_name(stream), self.channel_name)
+        for stream in list(self.subscribed):
+            await self.viewing.leave(stream)
+
+    # --- frames from the client ------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        try:
-            frame = json.loads(text_data or "")
-        except ValueError:
-            await self.send_json({"type": "error", "code": "bad_request", "detail": "bad JSON"})
+        verdict = self.limiter.check()
+        if verdict is limits.Verdict.CLOSE:
+            await self.close(code=CLOSE_RATE_LIMITED)
             return
-        if isinstance(frame, dict) and frame.get("type") == "heartbeat":
-            await self.send_json({"type": "heartbeat_ack"})
+        if verdict is limits.Verdict.REFUSE:
+            await self.send_error("rate_limited", "Too many frames; slow down.")
             return
-        await self.send_json(
-            {"type": "error", "code": "bad_request", "detail": "unknown frame type"}
-        )
+        frame, problem = limits.parse_frame(text_data, bytes_data)
+        if problem:
+            await self.send_error("bad_request", problem)
+            return
+        handler = self.HANDLERS.get(frame["type"])
+        await getattr(self, handler)(frame)
 
-    async def send_json(self, payload: dict) -> None:
-        await self.send(text_data=json.dumps(payload))
+    HANDLERS = {
+        "subscribe": "on_subscribe",
+        "unsubscribe": "on_unsubscribe",
+        "resume": "on_resume",
+        "heartbeat": "on_heartbeat",
+    }
+
+    async def on_subscribe(self, frame: dict[str, Any]) -> None:
+        stream = frame.get("stream")
+        if not isinstance(stream, str):
+            await self.send_error("bad_request", "`stream` must be a string.")
+            return
+        if stream not in self.subscribed and len(self.subscribed) >= MAX_SUBSCRIPTIONS:
+            await self.send_error("bad_request", f"At most {MAX_SUBSCRIPTIONS} streams.", stream)
+            return
+        access = await database_sync_to_async(stream_access)(user=self.user, stream=stream)
+        if access != "ok":
+            await self.send_error(access, None, stream)
+            return
+        if stream not in self.subscribed:
+            await self.channel_layer.group_add(streams.group_name(stream), self.channel_name)
+            self.subscribed.add(stream)
+        reply: dict[str, Any] = {"type": "subscribed", "stream": stream}
+        if connection.is_resource_stream(stream):
+            reply["viewers"] = await self.viewing.join(stream)
+        await self.send_frame(reply)
+
+    async def on_unsubscribe(self, frame: dict[str, Any]) -> None:
+        stream = frame.get("stream")
+        if not isinstance(stream, str):
+            await self.send_error("bad_request", "`stream` must be a string.")
+            return
+        if stream in self.subscribed:
+            self.subscribed.discard(stream)
+            await self.channel_layer.group_discard(streams.group_name(stream), self.channel_name)
+            await self.viewing.leave(stream)
+        await self.send_frame({"type": "unsubscribed", "stream": stream})
+
+    async def on_heartbeat(self, frame: dict[str, Any]) -> None:
+        for stream in list(self.subscribed):
+            if connection.is_resource_stream(stream):
+                await self.viewing.refresh(stream)
+        await self.send_frame({"type": "heartbeat_ack"})
+
+    async def on_resume(self, frame: dict[str, Any]) -> None:
+        last = frame.get("last_event_id")
+        if isinstance(last, bool) or not isinstance(last, int) or not 0 <= last < 2**62:
+            await self.send_error("bad_request", "`last_event_id` must be a whole number ≥ 0.")
+            return
+        if self.held is not None:
+            await self.send_error("bad_request", "A resume is already running.")
+            return
+        self.held = []
+        try:
+            await self._replay(last)
+        finally:
+            held, self.held = self.held, None
+            for message in held:
+                await self._deliver(message)
+
+    async def _replay(self, last: int) -> None:
+        listening = frozenset([*self.automatic, *self.subscribed])
+        replay = connection.Replay(user=self.user, streams=listening, since=last)
+        if await database_sync_to_async(replay.too_old)():
+            await self.send_frame({"type": "resume_failed", "reason": "too_old"})
+            return
+        count = 0
+        while True:
+            page = await database_sync_to_async(replay.next_page)()
+            if page is None:
+                break
+            for event_id, text in page:
+                if event_id in self.delivered:
+                    continue
+                await self.send(text_data=text)
+                self.delivered.add(event_id)
+                count += 1
+        await self.send_frame({"type": "resumed", "count": count})
+
+    # --- events from the channel layer ---------------------------------------------------------
+
+    async def realtime_event(self, message: dict[str, Any]) -> None:
+        if self.held is not None:
+            self.held.append(message)
+            return
+        await self._deliver(message)
+
+    async def _deliver(self, message: dict[str, Any]) -> None:
+        event_id = message["id"]
+        if event_id in self.delivered:
+            return
+        self.delivered.add(event_id)
+        await self.send(text_data=message["text"])
+
+    # --- sending ---------------------------------------------------------------------------------
+
+    async def send_frame(self, payload: dict[str, Any]) -> None:
+        await self.send(text_data=orjson.dumps(payload).decode())
+
+    async def send_error(self, code: str, detail: str | None, stream: str | None = None) -> None:
+        frame: dict[str, Any] = {"type": "error", "code": code}
+        if detail:
+            frame["detail"] = detail
+        if stream is not None:
+            frame["stream"] = stream
+        await self.send_frame(frame)

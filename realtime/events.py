@@ -123,3 +123,44 @@ def activity_logged(activity: Any, actor: Any) -> EventSpec:
     return EventSpec(
         "activity_logged", ("activity",), {"activity": activity_payload(activity, actor)}
     )
+
+
+def viewer_changed(
+    name: str, resource_type: str, resource_id: int, user: dict[str, Any], viewers: list
+) -> EventSpec:
+    """`viewer_joined` or `viewer_left` on the resource's stream."""
+    stream = f"{resource_type}:{resource_id}"
+    return EventSpec(name, (stream,), {"user": user, "viewers": viewers})
+
+
+def _job_streams(job: Any, *, admins: bool = False) -> tuple[str, ...]:
+    targets = [streams.job(job.pk)]
+    if job.episode_id is not None:
+        targets.append(streams.episode(job.episode_id))
+    if admins:
+        targets.append(streams.role("admins"))
+    return tuple(targets)
+
+
+def job_state(name: str, job: Any) -> EventSpec:
+    """`job_queued`, `job_started`, `job_progress` or `job_completed`."""
+    data = {
+        "job_id": job.pk,
+        "job_type": job.type,
+        "status": job.status,
+        "progress": job.progress,
+        "result": job.result,
+    }
+    return EventSpec(name, _job_streams(job), data)
+
+
+def job_trouble(name: str, job: Any) -> EventSpec:
+    """`job_retry` or `job_failed` (failed or dead): admins see every one."""
+    data = {
+        "job_id": job.pk,
+        "job_type": job.type,
+        "status": job.status,
+        "attempt": job.attempts,
+        "error": job.error,
+    }
+    return EventSpec(name, _job_streams(job, admins=True), data)

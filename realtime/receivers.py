@@ -1,57 +1,87 @@
 """The one place that maps a change to its activity, notifications and events.
 
-It listens to post_save/post_delete of the tracked models and to the apps' domain signals,
+It listens to the saves and deletes of the tracked models and to the apps' domain signals,
 and knows the rules of CONTRACT.md: which action is logged, who is notified, which streams
 carry the event. App code only saves models and sends its signals.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models.signals import post_delete, post_init, post_save
+from django.core.exceptions import ValidationError
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from common.actor import current_actor
 from episodes import signals as episode_signals
 from episodes.models import Composition, Episode
-from realtime import events, recipients
+from jobs import signals as job_signals
+from jobs.models import Job
+from realtime import events, flags, recipients
 from realtime.services import (
     NotificationPlan,
     activity_log,
     change_events_emit,
+    change_side_effects,
     notifications_send,
 )
 
+logger = structlog.get_logger(__name__)
+
+# Fields whose change is an update. Status changes are announced by the transition
+# signals (published, archived), not as updates.
 TRACKED_FIELDS: dict[type, tuple[str, ...]] = {
-    Episode: ("title", "episode_number", "season", "description", "air_date", "status"),
+    Episode: ("title", "episode_number", "season", "description", "air_date"),
     Composition: ("name", "layout"),
 }
-_SNAPSHOT = "_realtime_snapshot"
-# Status changes are announced by the transition signals, not as updates.
-_NOT_AN_UPDATE = frozenset({"status"})
+_BEFORE = "_realtime_before"
+MESSAGE_MAX_CHARS = 500
 
 
-def _snapshot(instance: Any) -> None:
-    fields = TRACKED_FIELDS[type(instance)]
-    setattr(instance, _SNAPSHOT, {name: getattr(instance, name) for name in fields})
+@receiver(pre_save, sender=Episode)
+@receiver(pre_save, sender=Composition)
+def remember_stored_values(
+    sender, instance: Any, raw: bool = False, update_fields=None, **kwargs
+) -> None:
+    """Read the tracked values as stored, just before an update, to compare after it.
+
+    Read from the database rather than remembered at load: an instance refreshed, stale or
+    changed in place (a JSON layout) still compares with what the row held, and loading a
+    page of episodes costs nothing.
+    """
+    if raw or instance.pk is None:
+        return
+    names = [
+        name for name in TRACKED_FIELDS[sender] if update_fields is None or name in update_fields
+    ]
+    stored = None
+    if names:
+        stored = sender._base_manager.filter(pk=instance.pk).values(*names).first()
+    instance.__dict__[_BEFORE] = stored or {}
 
 
 def changed_fields(instance: Any) -> list[str]:
-    """Fields whose value differs from when the instance was loaded or last saved."""
-    before = getattr(instance, _SNAPSHOT, None)
-    if before is None:
-        return []
-    return [name for name, value in before.items() if getattr(instance, name) != value]
+    """Tracked fields saved with a value other than the row held before the save."""
+    before = instance.__dict__.pop(_BEFORE, None) or {}
+    loaded = instance.__dict__
+    return [
+        name
+        for name in TRACKED_FIELDS[type(instance)]
+        if name in before and name in loaded and _differs(instance, name, before[name])
+    ]
 
 
-@receiver(post_init, sender=Episode)
-@receiver(post_init, sender=Composition)
-def remember_loaded_values(sender, instance, **kwargs) -> None:
-    if instance.pk is not None:
-        _snapshot(instance)
+def _differs(instance: Any, name: str, stored: Any) -> bool:
+    """Compare as the database would: `"2027-01-05"` set on a date field equals the date."""
+    try:
+        return instance._meta.get_field(name).to_python(instance.__dict__[name]) != stored
+    except ValidationError:
+        return True
 
 
 def _actor(explicit: Any = None) -> Any:
@@ -68,130 +98,149 @@ def _episode_ids(episode: Episode) -> dict[str, Any]:
 
 
 @receiver(post_save, sender=Episode)
-def episode_saved(sender, instance: Episode, created: bool, **kwargs) -> None:
+def episode_saved(sender, instance: Episode, created: bool, raw: bool = False, **kwargs) -> None:
+    if raw:  # loaddata: restoring rows is not a change anyone made
+        return
     actor = _actor()
+    changed = changed_fields(instance)
     if created:
         _episode_created(instance, actor)
-    else:
-        changed = [name for name in changed_fields(instance) if name not in _NOT_AN_UPDATE]
-        if changed:
-            _episode_updated(instance, changed, actor)
-    _snapshot(instance)
+    elif changed:
+        _episode_updated(instance, changed, actor)
 
 
 def _episode_created(episode: Episode, actor: Any) -> None:
     ids = _episode_ids(episode)
-    change_events_emit([events.episode_created(episode, actor)], **ids)
-    activity_log(actor=actor, action="created_episode", metadata={"title": episode.title}, **ids)
-    notifications_send(
-        plan=NotificationPlan(
-            type="episode_created",
-            message=f"New episode: {episode.title}",
-            data={
-                "episode_id": episode.pk,
-                "title": episode.title,
-                "actor": events.actor_ref(actor),
-            },
-            recipients=recipients.admins_and_editors,
-        ),
-        actor=actor,
-        **ids,
-    )
+    with change_side_effects(action="created_episode", **ids):
+        change_events_emit([events.episode_created(episode, actor)], **ids)
+        activity_log(
+            actor=actor, action="created_episode", metadata={"title": episode.title}, **ids
+        )
+        notifications_send(
+            plan=NotificationPlan(
+                type="episode_created",
+                message=f"New episode: {episode.title}",
+                data={
+                    "episode_id": episode.pk,
+                    "title": episode.title,
+                    "actor": events.actor_ref(actor),
+                },
+                recipients=recipients.admins_and_editors,
+            ),
+            actor=actor,
+            **ids,
+        )
 
 
 def _episode_updated(episode: Episode, changed: list[str], actor: Any) -> None:
     ids = _episode_ids(episode)
-    change_events_emit([events.episode_updated(episode, changed, actor)], **ids)
-    activity_log(
-        actor=actor,
-        action="updated_episode",
-        metadata={"title": episode.title, "changed_fields": changed},
-        **ids,
-    )
-    username = actor.get_username() if actor is not None else "system"
-    notifications_send(
-        plan=NotificationPlan(
-            type="episode_updated",
-            message=f"{episode.title} updated by {username}",
-            data={
-                "episode_id": episode.pk,
-                "title": episode.title,
-                "changed_fields": changed,
-                "actor": events.actor_ref(actor),
-            },
-            recipients=lambda: recipients.episode_subscribers(episode.pk),
-        ),
-        actor=actor,
-        **ids,
-    )
+    with change_side_effects(action="updated_episode", **ids):
+        change_events_emit([events.episode_updated(episode, changed, actor)], **ids)
+        activity_log(
+            actor=actor,
+            action="updated_episode",
+            metadata={"title": episode.title, "changed_fields": changed},
+            **ids,
+        )
+        username = actor.get_username() if actor is not None else "system"
+        notifications_send(
+            plan=NotificationPlan(
+                type="episode_updated",
+                message=f"{episode.title} updated by {username}",
+                data={
+                    "episode_id": episode.pk,
+                    "title": episode.title,
+                    "changed_fields": changed,
+                    "actor": events.actor_ref(actor),
+                },
+                recipients=lambda: recipients.episode_subscribers(episode.pk),
+            ),
+            actor=actor,
+            **ids,
+        )
 
 
 @receiver(episode_signals.episode_published)
 def episode_published(sender, episode: Episode, actor: Any = None, **kwargs) -> None:
     actor = _actor(actor)
     ids = _episode_ids(episode)
-    change_events_emit([events.episode_published(episode, actor)], **ids)
-    activity_log(actor=actor, action="published_episode", metadata={"title": episode.title}, **ids)
-    notifications_send(
-        plan=NotificationPlan(
-            type="episode_published",
-            message=f"{episode.title} published",
-            data={
-                "episode_id": episode.pk,
-                "title": episode.title,
-                "actor": events.actor_ref(actor),
-            },
-            recipients=recipients.every_active_user,
-        ),
-        actor=actor,
-        **ids,
-    )
+    with change_side_effects(action="published_episode", **ids):
+        change_events_emit([events.episode_published(episode, actor)], **ids)
+        activity_log(
+            actor=actor, action="published_episode", metadata={"title": episode.title}, **ids
+        )
+        notifications_send(
+            plan=NotificationPlan(
+                type="episode_published",
+                message=f"{episode.title} published",
+                data={
+                    "episode_id": episode.pk,
+                    "title": episode.title,
+                    "actor": events.actor_ref(actor),
+                },
+                recipients=recipients.every_active_user,
+            ),
+            actor=actor,
+            **ids,
+        )
 
 
 @receiver(episode_signals.episode_archived)
 def episode_archived(sender, episode: Episode, actor: Any = None, **kwargs) -> None:
     actor = _actor(actor)
     ids = _episode_ids(episode)
-    change_events_emit([events.episode_archived(episode, actor)], **ids)
-    activity_log(actor=actor, action="archived_episode", metadata={"title": episode.title}, **ids)
+    with change_side_effects(action="archived_episode", **ids):
+        change_events_emit([events.episode_archived(episode, actor)], **ids)
+        activity_log(
+            actor=actor, action="archived_episode", metadata={"title": episode.title}, **ids
+        )
 
 
 @receiver(post_delete, sender=Episode)
 def episode_deleted(sender, instance: Episode, **kwargs) -> None:
     actor = _actor()
     ids = _episode_ids(instance)
-    change_events_emit([events.episode_deleted(instance.pk, instance.title, actor)], **ids)
-    activity_log(actor=actor, action="deleted_episode", metadata={"title": instance.title}, **ids)
-    notifications_send(
-        plan=NotificationPlan(
-            type="episode_deleted",
-            message=f"{instance.title} deleted permanently",
-            data={
-                "episode_id": instance.pk,
-                "title": instance.title,
-                "actor": events.actor_ref(actor),
-            },
-            recipients=recipients.admins,
-        ),
-        actor=actor,
-        **ids,
-    )
+    with change_side_effects(action="deleted_episode", **ids):
+        change_events_emit([events.episode_deleted(instance.pk, instance.title, actor)], **ids)
+        activity_log(
+            actor=actor, action="deleted_episode", metadata={"title": instance.title}, **ids
+        )
+        notifications_send(
+            plan=NotificationPlan(
+                type="episode_deleted",
+                message=f"{instance.title} deleted permanently",
+                data={
+                    "episode_id": instance.pk,
+                    "title": instance.title,
+                    "actor": events.actor_ref(actor),
+                },
+                recipients=recipients.admins,
+            ),
+            actor=actor,
+            **ids,
+        )
 
 
 @receiver(episode_signals.episode_viewed)
 def episode_viewed(sender, episode: Episode, actor: Any = None, **kwargs) -> None:
     """`viewed_episode` at most once per user and episode per interval (a cache key)."""
     actor = _actor(actor)
-    if actor is None:
+    if actor is None or not flags.activity_logging():
         return
+    ids = _episode_ids(episode)
     key = f"realtime:viewed:{actor.pk}:{episode.pk}"
-    if cache.add(key, 1, timeout=settings.VIEWED_EPISODE_INTERVAL):
-        activity_log(
-            actor=actor,
-            action="viewed_episode",
-            metadata={"title": episode.title},
-            **_episode_ids(episode),
+    try:
+        first = cache.add(key, 1, timeout=settings.VIEWED_EPISODE_INTERVAL)
+    except Exception as exc:  # the cache is down: the view is not logged, the GET succeeds
+        logger.warning(
+            "side_effect_failed", part="cache", error=repr(exc), action="viewed_episode", **ids
         )
+        return
+    if first:
+        with change_side_effects(action="viewed_episode", **ids):
+            activity_log(
+                actor=actor, action="viewed_episode", metadata={"title": episode.title}, **ids
+            )
 
 
 # --- Compositions ---------------------------------------------------------------------------
@@ -206,20 +255,25 @@ def _composition_metadata(composition: Composition, **extra: Any) -> dict[str, A
 
 
 @receiver(post_save, sender=Composition)
-def composition_saved(sender, instance: Composition, created: bool, **kwargs) -> None:
+def composition_saved(
+    sender, instance: Composition, created: bool, raw: bool = False, **kwargs
+) -> None:
+    if raw:
+        return
     actor = _actor()
     ids = _composition_ids(instance)
+    changed = changed_fields(instance)
     if created:
-        change_events_emit([events.composition_changed("created", instance, actor)], **ids)
-        activity_log(
-            actor=actor,
-            action="created_composition",
-            metadata=_composition_metadata(instance),
-            **ids,
-        )
-    else:
-        changed = changed_fields(instance)
-        if changed:
+        with change_side_effects(action="created_composition", **ids):
+            change_events_emit([events.composition_changed("created", instance, actor)], **ids)
+            activity_log(
+                actor=actor,
+                action="created_composition",
+                metadata=_composition_metadata(instance),
+                **ids,
+            )
+    elif changed:
+        with change_side_effects(action="updated_composition", **ids):
             change_events_emit([events.composition_changed("updated", instance, actor)], **ids)
             activity_log(
                 actor=actor,
@@ -227,17 +281,107 @@ def composition_saved(sender, instance: Composition, created: bool, **kwargs) ->
                 metadata=_composition_metadata(instance, changed_fields=changed),
                 **ids,
             )
-    _snapshot(instance)
 
 
 @receiver(post_delete, sender=Composition)
 def composition_deleted(sender, instance: Composition, origin: Any = None, **kwargs) -> None:
-    # Compositions deleted with their episode are covered by `episode_deleted`.
-    if isinstance(origin, Episode):
+    # Compositions deleted with their episode (one, or a queryset of them) are covered by
+    # `episode_deleted`.
+    if isinstance(origin, Episode) or getattr(origin, "model", None) is Episode:
         return
     actor = _actor()
     ids = _composition_ids(instance)
-    change_events_emit([events.composition_changed("deleted", instance, actor)], **ids)
-    activity_log(
-        actor=actor, action="deleted_composition", metadata=_composition_metadata(instance), **ids
+    with change_side_effects(action="deleted_composition", **ids):
+        change_events_emit([events.composition_changed("deleted", instance, actor)], **ids)
+        activity_log(
+            actor=actor,
+            action="deleted_composition",
+            metadata=_composition_metadata(instance),
+            **ids,
+        )
+
+
+# --- Jobs -------------------------------------------------------------------------------------
+
+_JOB_ACTIONS = {
+    Job.Status.QUEUED: "queued",
+    Job.Status.RUNNING: "started",
+    Job.Status.COMPLETED: "completed",
+    Job.Status.RETRYING: "retried",
+    Job.Status.FAILED: "failed",
+    Job.Status.DEAD: "dead",
+}
+_JOB_EVENTS = {
+    Job.Status.QUEUED: "job_queued",
+    Job.Status.RUNNING: "job_started",
+    Job.Status.COMPLETED: "job_completed",
+    Job.Status.RETRYING: "job_retry",
+    Job.Status.FAILED: "job_failed",
+    Job.Status.DEAD: "job_failed",
+}
+_JOB_TROUBLE = frozenset({Job.Status.RETRYING, Job.Status.FAILED, Job.Status.DEAD})
+PROGRESS_INTERVAL = 0.25
+# When each running job last sent `job_progress`, in this process (its worker's).
+_progress_sent: dict[int, float] = {}
+
+
+def _job_ids(job: Job) -> dict[str, Any]:
+    return {"resource_type": "job", "resource_id": job.pk}
+
+
+@receiver(job_signals.job_state_changed)
+def job_state_changed(sender, job: Job, previous: str | None, actor: Any = None, **kwargs) -> None:
+    actor = _actor(actor)
+    ids = _job_ids(job)
+    action = f"{_JOB_ACTIONS[job.status]}_{job.type}"
+    builder = events.job_trouble if job.status in _JOB_TROUBLE else events.job_state
+    metadata = {
+        "job_type": job.type,
+        "episode_id": job.episode_id,
+        "attempt": job.attempts,
+        "previous": previous,
+    }
+    if job.error:
+        metadata["error"] = job.error
+    with change_side_effects(action=action, **ids):
+        change_events_emit([builder(_JOB_EVENTS[job.status], job)], **ids)
+        activity_log(actor=actor, action=action, metadata=metadata, **ids)
+        if job.status in (Job.Status.FAILED, Job.Status.DEAD):
+            _job_failed_notify(job, actor)
+    if job.is_finished:
+        _progress_sent.pop(job.pk, None)
+
+
+def _job_failed_notify(job: Job, actor: Any) -> None:
+    title = job.episode.title if job.episode_id else "no episode"
+    notifications_send(
+        plan=NotificationPlan(
+            type="job_failed",
+            message=f"{job.type} failed for {title}: {job.error}"[:MESSAGE_MAX_CHARS],
+            data={
+                "job_id": job.pk,
+                "job_type": job.type,
+                "episode_id": job.episode_id,
+                "status": job.status,
+                "error": job.error,
+            },
+            recipients=lambda: recipients.admins_and_user(job.created_by_id),
+        ),
+        actor=actor,
+        **_job_ids(job),
     )
+
+
+@receiver(job_signals.job_progress)
+def job_progress(sender, job: Job, progress: int, **kwargs) -> None:
+    """At most one `job_progress` per job every 250 ms, and always the one at 100."""
+    now = time.monotonic()
+    last = _progress_sent.get(job.pk)
+    if progress < 100 and last is not None and now - last < PROGRESS_INTERVAL:
+        return
+    if len(_progress_sent) > 10_000:
+        _progress_sent.clear()
+    _progress_sent[job.pk] = now
+    ids = _job_ids(job)
+    with change_side_effects(action="job_progress", **ids):
+        change_events_emit([events.job_state("job_progress", job)], **ids)

@@ -37,3 +37,17 @@ def episode_subscribers(episode_id: int) -> list[int]:
         .values_list("user_id", flat=True)
         .order_by("user_id")
     )
+
+
+def admins_and_user(user_id: int | None) -> list[int]:
+    """Admins, and one more user (who started a job) if active with a role."""
+    ids = set(admins())
+    if user_id is not None and user_id in set(every_active_user_among([user_id])):
+        ids.add(user_id)
+    return sorted(ids)
+
+
+def every_active_user_among(user_ids: list[int]) -> list[int]:
+    users = get_user_model().objects.filter(is_active=True, id__in=user_ids)
+    condition = Q(groups__name__in=ALL_ROLES) | Q(is_superuser=True)
+    return list(users.filter(condition).values_list("id", flat=True).distinct())

@@ -37,11 +37,13 @@ def events_prune(*, batch: int = BATCH, max_batches: int = 1000) -> int:
         created_at__lt=cutoff, published_at__isnull=False, position__lt=newest
     ).order_by("position")
     through = old.aggregate(top=Max("position"))["top"]
-    deleted = _delete_in_batches(old, batch, max_batches)
-    if through and deleted:
-        mark, _ = OutboxMark.objects.get_or_create(name=PRUNED_THROUGH)
-        OutboxMark.objects.filter(pk=mark.pk, position__lt=through).update(position=through)
-    return deleted
+    if not through:
+        return 0
+    # The mark moves before any row goes: a client asking for older events is then told
+    # `too_old` rather than served a page with a silent gap where rows were just deleted.
+    mark, _ = OutboxMark.objects.get_or_create(name=PRUNED_THROUGH)
+    OutboxMark.objects.filter(pk=mark.pk, position__lt=through).update(position=through)
+    return _delete_in_batches(old, batch, max_batches)
 
 
 def notifications_prune(*, batch: int = BATCH, max_batches: int = 1000) -> int:

@@ -19,7 +19,9 @@ def activity_list(*, user: Any) -> QuerySet[Activity]:
 
 
 def notification_list(*, user: Any) -> QuerySet[Notification]:
-    """A user's own notifications, never anyone else's."""
+    """A user's own notifications, never anyone else's (none for an anonymous user)."""
+    if not getattr(user, "is_authenticated", False):
+        return Notification.objects.none()
     return Notification.objects.filter(user=user)
 
 

@@ -49,3 +49,18 @@ class EventsPageSerializer(serializers.Serializer):
 class TooOldSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()
+
+
+class TicketSerializer(serializers.Serializer):
+    ticket = serializers.CharField()
+    expires_in = serializers.IntegerField()
+
+
+class ViewerSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    username = serializers.CharField()
+    since = serializers.DateTimeField()
+
+
+class PresenceSerializer(serializers.Serializer):
+    viewers = ViewerSerializer(many=True)

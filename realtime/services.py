@@ -2,14 +2,15 @@
 
 Called by the receivers (inside the change's transaction) and by the notification
 endpoints. Each write of a side effect runs in its own savepoint: when it fails, the
-change it describes still commits, and one warning says what was lost.
+change it describes still commits, and one warning per change says what was lost.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -33,14 +34,65 @@ class NotificationPlan:
     recipients: Callable[[], Iterable[int]]
 
 
+@dataclass
+class _Change:
+    """The side effects of one change being written: the parts that failed, and why."""
+
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+_change: ContextVar[_Change | None] = ContextVar("realtime_change", default=None)
+
+
+def _lost(part: str, exc: Exception, ids: dict[str, Any]) -> None:
+    change = _change.get()
+    if change is None:
+        logger.warning("side_effect_failed", part=part, error=repr(exc), **ids)
+    else:
+        change.failed.setdefault(part, repr(exc))
+
+
 @contextmanager
 def side_effect(part: str, **ids: Any) -> Iterator[None]:
-    """A savepoint whose failure is logged once and swallowed: the change still commits."""
+    """A savepoint whose failure is swallowed: the change still commits.
+
+    Within `change_side_effects` the failure is reported once for the whole change;
+    on its own it is logged at once.
+    """
     try:
         with transaction.atomic():
             yield
     except Exception as exc:
-        logger.warning("side_effect_failed", part=part, error=repr(exc), **ids)
+        _lost(part, exc, ids)
+
+
+@contextmanager
+def change_side_effects(**ids: Any) -> Iterator[None]:
+    """Write the side effects of one change: whatever fails, the change commits.
+
+    Each part (activity, notifications, events) has its own savepoint, so that one failing
+    does not take the others with it; anything else that fails in the block (building a
+    payload, the cache) is the part `receiver`. One warning names every part lost, with
+    the error and the change's ids.
+    """
+    if _change.get() is not None:
+        with side_effect("receiver", **ids):
+            yield
+        return
+    change = _Change()
+    token = _change.set(change)
+    try:
+        with side_effect("receiver", **ids):
+            yield
+    finally:
+        _change.reset(token)
+    if change.failed:
+        logger.warning(
+            "side_effect_failed",
+            part=", ".join(change.failed),
+            error="; ".join(change.failed.values()),
+            **ids,
+        )
 
 
 def activity_log(
@@ -57,7 +109,8 @@ def activity_log(
             resource_id=resource_id,
             metadata=metadata,
         )
-        events_emit([events.activity_logged(activity, actor)])
+        # Its own savepoint: the activity stays when only its live event is lost.
+        change_events_emit([events.activity_logged(activity, actor)], **ids)
         return activity
     return None
 
@@ -78,7 +131,10 @@ def events_emit(specs: Iterable[events.EventSpec]) -> None:
         outbox.emit_many(rows)
 
 
-def change_events_emit(specs: list[events.EventSpec], **ids: Any) -> None:
+def change_events_emit(specs: Iterable[events.EventSpec], **ids: Any) -> None:
+    """Write events in a savepoint of their own: when they fail, the rest is kept."""
+    if not flags.websocket_broadcast():
+        return
     with side_effect("events", **ids):
         events_emit(specs)
 
@@ -114,10 +170,16 @@ def notifications_send(*, plan: NotificationPlan, actor: Any, **ids: Any) -> int
                 )
                 for user_id in batch
             )
-            counts = unread_counts(batch)
-            events_emit(
-                events.notification_created(row, counts.get(row.user_id, 0)) for row in created
-            )
+            if flags.websocket_broadcast():
+                counts = unread_counts(batch)
+                change_events_emit(
+                    (
+                        events.notification_created(row, counts.get(row.user_id, 0))
+                        for row in created
+                    ),
+                    type=plan.type,
+                    **ids,
+                )
             sent += len(created)
     return sent
 
@@ -135,12 +197,14 @@ def notification_mark_read(*, notification: Notification) -> Notification:
 
 @transaction.atomic
 def notifications_mark_all_read(*, user: Any) -> int:
-    unread = Notification.objects.filter(user=user, read_at__isnull=True)
-    ids = list(unread.values_list("id", flat=True).order_by("id"))
-    if ids:
-        Notification.objects.filter(id__in=ids).update(read_at=timezone.now())
-        _announce_read(user.pk, ids)
-    return len(ids)
+    """One UPDATE however many are unread: a list of ids would overflow the bound parameters
+    of the database (32,766 on SQLite, 65,535 with psycopg) for a user who never reads."""
+    now = timezone.now()
+    marked = Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=now)
+    if marked:
+        ids = Notification.objects.filter(user=user, read_at=now).order_by("id")
+        _announce_read(user.pk, list(ids.values_list("id", flat=True)))
+    return marked
 
 
 def _announce_read(user_id: int, ids: list[int]) -> None:

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from realtime import views
+from realtime import presence_views, views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -11,4 +11,10 @@ router.register("notifications", views.NotificationViewSet, basename="notificati
 urlpatterns = [
     *router.urls,
     path("events/", views.EventsView.as_view(), name="events"),
+    path("realtime/ticket/", presence_views.TicketView.as_view(), name="realtime-ticket"),
+    path(
+        "presence/<str:resource_type>/<int:resource_id>/",
+        presence_views.PresenceView.as_view(),
+        name="presence",
+    ),
 ]

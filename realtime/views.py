@@ -89,12 +89,14 @@ class EventsView(APIView):
         if not query.is_valid():
             raise ValidationError(query.errors)
         since = query.validated_data["since"]
+        rows = selectors.events_since(user=request.user, since=since, limit=EVENTS_PAGE + 1)
+        # The mark is read after the rows: retention raises it before deleting, so rows
+        # deleted under this read are always seen as a raised mark, never as a gap.
         if since < selectors.event_pruned_through():
             return Response(
                 {"detail": "Events after this id are past retention.", "code": "too_old"},
                 status=status.HTTP_410_GONE,
             )
-        rows = selectors.events_since(user=request.user, since=since, limit=EVENTS_PAGE + 1)
         page = rows[:EVENTS_PAGE]
         frames = [orjson.loads(encode_frame(row, row.streams[0])) for row in page]
         last = page[-1].position if page else max(since, 0)

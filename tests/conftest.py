@@ -59,6 +59,8 @@ def _fast_and_isolated(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Publish in the committing thread: a relay thread would outlive the test's database.
     settings.REALTIME_RELAY_MODE = "inline"
+    # No presence sweeper task left running on a test's event loop when it closes.
+    settings.PRESENCE_SWEEP_INTERVAL = 0
     cache.clear()
 
 

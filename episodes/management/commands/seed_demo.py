@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.roles import ADMINS, EDITORS, VIEWERS
 from episodes import services
@@ -33,17 +34,20 @@ DEMO_TITLES = (
 class Command(BaseCommand):
     help = "Create demo users (admin, editor, viewer) and a season of episodes."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--season", type=int, default=1)
         parser.add_argument(
             "--force", action="store_true", help="run even with DEBUG off (known passwords!)"
         )
 
-    def handle(self, *args, season: int, force: bool, **options):
+    def handle(self, *args: Any, season: int, force: bool, **options: Any) -> None:
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo makes users with known passwords; use --force.")
-        users = [self._ensure_user(name, role, staff) for name, role, staff in DEMO_USERS]
-        editor = users[1]
+        made_users = []
+        for username, role, superuser in DEMO_USERS:
+            user, created = self._ensure_user(username, role, superuser)
+            made_users.append((user, role, created))
+        editor = made_users[1][0]
         made = 0
         for number, title in enumerate(DEMO_TITLES, start=1):
             if Episode.objects.filter(season=season, episode_number=number).exists():
@@ -64,19 +68,22 @@ class Command(BaseCommand):
             made += 1
         self.stdout.write(f"Episodes created: {made} (season {season}).")
         self.stdout.write("Logins (username / password):")
-        for name, role, _ in DEMO_USERS:
-            self.stdout.write(f"  {name:<7} / {self._password(name)}   role: {role}")
+        for user, role, created in made_users:
+            # A user that existed before keeps its password: printing ours would mislead.
+            password = self._password(user.username) if created else "(unchanged, already existed)"
+            self.stdout.write(f"  {user.username:<7} / {password}   role: {role}")
 
     @staticmethod
     def _password(username: str) -> str:
         return f"showdesk-{username}"
 
-    def _ensure_user(self, username: str, role: str, staff: bool):
+    def _ensure_user(self, username: str, role: str, superuser: bool) -> tuple[Any, bool]:
+        # Every demo user is staff: the admin site shows each one what its role allows.
         user, created = get_user_model().objects.get_or_create(
-            username=username, defaults={"is_staff": True, "is_superuser": staff}
+            username=username, defaults={"is_staff": True, "is_superuser": superuser}
         )
         if created:
             user.set_password(self._password(username))
             user.save(update_fields=["password"])
         user.groups.add(Group.objects.get(name=role))
-        return user
+        return user, created
