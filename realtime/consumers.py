@@ -9,6 +9,7 @@ that arrive meanwhile (they are held back until the replay is sent).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import deque
 from typing import Any
@@ -19,12 +20,17 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from realtime import connection, limits, streams
+from realtime.outgoing import Outgoing
 from realtime.stream_access import stream_access
 
 logger = structlog.get_logger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_RATE_LIMITED = 4429
+# The client stopped reading: its queue of frames reached the cap.
+CLOSE_TOO_SLOW = 4408
+REPLAY_ROOM_TIMEOUT = 30.0
+CLOSE_TIMEOUT = 5.0
 MAX_SUBSCRIPTIONS = 200
 DELIVERED_WINDOW = 4096
 
@@ -64,9 +70,12 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.held: list[dict[str, Any]] | None = None
         self.limiter = limits.FrameLimiter()
         self.viewing = connection.Viewing(user=user, connection_id=self.connection_id)
+        self.outgoing = Outgoing(self._write)
+        self.closing = False
         for stream in self.automatic:
             await self.channel_layer.group_add(streams.group_name(stream), self.channel_name)
         await self.accept()
+        self.outgoing.start()
         await self.send_frame(
             {
                 "type": "welcome",
@@ -80,6 +89,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "automatic"):
             return
+        self.closing = True
+        await self.outgoing.stop()
         for stream in [*self.automatic, *self.subscribed]:
             await self.channel_layer.group_discard(streams.group_name(stream), self.channel_name)
         for stream in list(self.subscribed):
@@ -176,9 +187,12 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             for event_id, text in page:
                 if event_id in self.delivered:
                     continue
-                await self.send(text_data=text)
+                self.outgoing.put_always(text)
                 self.delivered.add(event_id)
                 count += 1
+            if not await self.outgoing.wait_for_room(timeout=REPLAY_ROOM_TIMEOUT):
+                await self._close_too_slow()
+                return
         await self.send_frame({"type": "resumed", "count": count})
 
     # --- events from the channel layer ---------------------------------------------------------
@@ -191,15 +205,31 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     async def _deliver(self, message: dict[str, Any]) -> None:
         event_id = message["id"]
-        if event_id in self.delivered:
+        if event_id in self.delivered or self.closing:
             return
         self.delivered.add(event_id)
-        await self.send(text_data=message["text"])
+        if not self.outgoing.put(message["text"]):
+            await self._close_too_slow()
 
     # --- sending ---------------------------------------------------------------------------------
 
+    async def _write(self, text: str) -> None:
+        await self.send(text_data=text)
+
+    async def _close_too_slow(self) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        logger.info("socket_too_slow", user_id=self.user.pk, connection=self.connection_id)
+        await self.outgoing.stop()
+        try:
+            await asyncio.wait_for(self.close(code=CLOSE_TOO_SLOW), timeout=CLOSE_TIMEOUT)
+        except TimeoutError:
+            logger.info("socket_close_timed_out", connection=self.connection_id)
+
     async def send_frame(self, payload: dict[str, Any]) -> None:
-        await self.send(text_data=orjson.dumps(payload).decode())
+        if not self.closing:
+            self.outgoing.put_always(orjson.dumps(payload).decode())
 
     async def send_error(self, code: str, detail: str | None, stream: str | None = None) -> None:
         frame: dict[str, Any] = {"type": "error", "code": code}

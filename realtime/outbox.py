@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import nullcontext
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from realtime import relay
 from realtime.models import Event
+
+# A fan-out this large is written with COPY on PostgreSQL: an INSERT of thousands of rows
+# spends most of its time quoting their JSON into array literals in Python (5,000 events:
+# about 0.6 s against 0.1 s). Below it, one INSERT costs as little.
+COPY_MIN_ROWS = 100
+_COPIED_FIELDS = ("event", "streams", "data", "user", "created_at")
 
 
 def emit(*, event: str, streams: Iterable[str], data: dict, user_id: int | None = None) -> Event:
@@ -16,10 +23,31 @@ def emit(*, event: str, streams: Iterable[str], data: dict, user_id: int | None 
     return row
 
 
-def emit_many(rows: list[Event]) -> list[Event]:
-    """Several events in one INSERT (a fan-out of notifications)."""
+def emit_many(rows: list[Event]) -> None:
+    """Several events at once (a fan-out of notifications); their keys are not read back."""
     if not rows:
-        return rows
-    created = Event.objects.bulk_create(rows, batch_size=1000)
+        return
+    if connection.vendor == "postgresql" and len(rows) >= COPY_MIN_ROWS:
+        _copy(rows)
+    else:
+        Event.objects.bulk_create(rows, batch_size=1000)
     transaction.on_commit(relay.schedule)
-    return created
+
+
+def _copy(rows: list[Event]) -> None:
+    fields = [Event._meta.get_field(name) for name in _COPIED_FIELDS]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    sql = f"COPY {quote(Event._meta.db_table)} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        # Logged, where queries are (DEBUG, CaptureQueriesContext), with the time of the
+        # whole copy: Django's own `copy` would log only the time to start it.
+        logged = cursor.debug_sql(sql) if hasattr(cursor, "debug_sql") else nullcontext()
+        with logged, cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        field.get_db_prep_save(getattr(row, field.attname), connection)
+                        for field in fields
+                    ]
+                )

@@ -31,6 +31,8 @@ logger = structlog.get_logger(__name__)
 _ADVISORY_LOCK_KEY = 0x5D0E7  # any constant unique to the outbox relay
 _process_lock = threading.Lock()
 _MAX_ROUNDS = 50
+# A channel layer that hangs (a black-holed Redis) must not hold a request's commit hook.
+SEND_TIMEOUT = 5.0
 
 
 @contextmanager
@@ -87,19 +89,35 @@ def encode_frame(row: Event, stream: str) -> str:
 
 
 async def _send(rows: list[Event]) -> list[int]:
-    """Send rows in order; return the ids sent. Stops at the first failure."""
+    """Send rows in order; return the ids done. Stops at the first failure of the layer.
+
+    A row the layer refuses as such (a stream that makes no valid group name, data it
+    cannot serialise) would otherwise block every row after it forever: it is logged and
+    counted as done. It stays readable through `events_since`.
+    """
     layer = get_channel_layer()
     sent: list[int] = []
     try:
         for row in rows:
-            for stream in row.streams:
-                message = {
-                    "type": "realtime.event",
-                    "id": row.position,
-                    "stream": stream,
-                    "text": encode_frame(row, stream),
-                }
-                await layer.group_send(group_name(stream), message)
+            try:
+                for stream in row.streams:
+                    message = {
+                        "type": "realtime.event",
+                        "id": row.position,
+                        "stream": stream,
+                        "text": encode_frame(row, stream),
+                    }
+                    await asyncio.wait_for(
+                        layer.group_send(group_name(stream), message), SEND_TIMEOUT
+                    )
+            except (TypeError, ValueError) as exc:
+                logger.error(
+                    "relay_event_unsendable",
+                    error=repr(exc),
+                    event_id=row.id,
+                    position=row.position,
+                    streams=row.streams,
+                )
             sent.append(row.id)
     except Exception as exc:
         logger.warning(
@@ -151,7 +169,9 @@ def publish_pending(runner: _Runner = _inline) -> int:
     """Number and publish everything committed so far; return how many were published.
 
     Returns early when another relay holds the lock (it will see our rows) or when the
-    channel layer fails (the rows stay unpublished for the next round).
+    channel layer fails (the rows stay unpublished for the next round). Call it outside any
+    transaction, as the commit hook, the relay thread and `run_relay` do: positions must be
+    committed before the lock is released.
     """
     batch = settings.REALTIME_RELAY_BATCH
     total = 0
@@ -208,8 +228,16 @@ def _relay_thread() -> _RelayThread:
 
 
 def schedule() -> None:
-    """Called after a commit that wrote events. Never raises: the request has succeeded."""
-    if settings.REALTIME_RELAY_MODE == "thread":
+    """Called after a commit that wrote events. Never raises: the request has succeeded.
+
+    REALTIME_RELAY_MODE: "thread" wakes this process's relay thread; "inline" publishes in
+    the committing thread; "command" leaves it all to `manage.py run_relay` (or the beat
+    task), for deployments that run the relay as a process of its own.
+    """
+    mode = settings.REALTIME_RELAY_MODE
+    if mode == "command":
+        return
+    if mode == "thread":
         _relay_thread().wake.set()
         return
     try:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from episodes import services as episode_services
+from realtime import outgoing
 from realtime.consumers import RealtimeConsumer
 from realtime.models import OutboxMark
 from realtime.selectors import PRUNED_THROUGH
@@ -199,4 +202,29 @@ async def test_a_flood_is_refused_then_closed_with_4429(ana):
     frames = [json.loads(o["text"]) for o in outputs if o["type"] == "websocket.send"]
     assert any(frame.get("code") == "rate_limited" for frame in frames)
     assert outputs[-1] == {"type": "websocket.close", "code": 4429}
+    await communicator.disconnect()
+
+
+async def test_a_client_that_stops_reading_is_closed_with_4408(ana, monkeypatch):
+    monkeypatch.setattr(outgoing, "SEND_QUEUE_CAP", 20)
+    reading = asyncio.Event()
+    reading.set()
+    write = RealtimeConsumer._write
+
+    async def write_while_reading(self, text: str) -> None:
+        await reading.wait()
+        await write(self, text)
+
+    monkeypatch.setattr(RealtimeConsumer, "_write", write_while_reading)
+    communicator, _ = await _welcomed(ana)
+    reading.clear()
+    layer = get_channel_layer()
+    for event_id in range(1, 60):
+        await layer.group_send(
+            f"stream.user.{ana.pk}",
+            {"type": "realtime.event", "id": event_id, "stream": "x", "text": "{}"},
+        )
+        await asyncio.sleep(0.001)
+    output = await communicator.receive_output(timeout=TIMEOUT)
+    assert output == {"type": "websocket.close", "code": 4408}
     await communicator.disconnect()

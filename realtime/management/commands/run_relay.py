@@ -6,7 +6,8 @@ import signal
 import threading
 
 import structlog
-from django.core.management.base import BaseCommand
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
 from realtime import relay
@@ -25,23 +26,29 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, interval: float, once: bool, max_rounds: int, **options):
+        if isinstance(get_channel_layer(), InMemoryChannelLayer):
+            # Events "published" into this process's memory would reach no socket, yet be
+            # marked published: with the in-memory layer the server relays its own events.
+            raise CommandError("run_relay needs a shared channel layer (set REDIS_URL).")
         stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+        if not once and threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, lambda *_: stop.set())
         rounds = 0
+        published = 0
         while not stop.is_set():
             try:
                 published = relay.publish_pending()
             except Exception as exc:
                 logger.warning("relay_round_failed", error=repr(exc))
                 published = 0
-            finally:
-                close_old_connections()
             if published:
                 logger.info("relay_published", count=published)
             rounds += 1
             if once or (max_rounds and rounds >= max_rounds):
                 break
+            # Between rounds only: a connection the database dropped is replaced next round.
+            close_old_connections()
             stop.wait(interval)
         if once:
             self.stdout.write(f"Published {published} event(s).")
