@@ -113,10 +113,22 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 REDIS_URL = env.str("REDIS_URL", default="")
 
 if REDIS_URL:
+    # "core" (channels-redis' documented layer) or "pubsub" (one publish per group, fanned
+    # out in each process): chosen by measurement, see bench/ and the README.
+    _LAYERS = {
+        "core": "channels_redis.core.RedisChannelLayer",
+        "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+    }
+    CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="core")
+    if CHANNEL_LAYER not in _LAYERS:
+        raise ImproperlyConfigured(f"CHANNEL_LAYER must be one of {', '.join(_LAYERS)}.")
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "BACKEND": _LAYERS[CHANNEL_LAYER],
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                **({"capacity": 1000} if CHANNEL_LAYER == "core" else {}),
+            },
         }
     }
     CACHES = {
