@@ -40,9 +40,9 @@ class ReadOrEdit(BasePermission):
     def has_permission(self, request, view) -> bool:
         if not request.user or not request.user.is_authenticated:
             return False
-        if request.method in SAFE_METHODS:
-            return CanRead().has_permission(request, view)
-        return CanEdit().has_permission(request, view)
+        rule = CanRead() if request.method in SAFE_METHODS else CanEdit()
+        self.message = rule.message
+        return rule.has_permission(request, view)
 
 
 class IsAuthenticatedMember(CanRead):

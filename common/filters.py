@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django import forms
+from django.db.models import F
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
@@ -23,6 +26,8 @@ class StrictOrderingFilter(OrderingFilter):
     The primary key is appended as a tie-breaker, in the direction of the last term, so that
     pages of a list ordered by a non-unique field neither repeat nor skip rows, and a
     descending order is exactly the reverse of the ascending one.
+    Nulls sort as the largest value (PostgreSQL's default; SQLite's is the opposite), so that
+    the order of a nullable field is the same on every database.
     """
 
     def remove_invalid_fields(self, queryset, fields, view, request):
@@ -47,3 +52,17 @@ class StrictOrderingFilter(OrderingFilter):
         if not any(term.removeprefix("-") in ("pk", "id") for term in terms):
             terms.append("-pk" if terms[-1].startswith("-") else "pk")
         return terms
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
+        return queryset.order_by(*(_nulls_as_largest(term) for term in ordering))
+
+
+def _nulls_as_largest(term: Any) -> Any:
+    if not isinstance(term, str):
+        return term
+    if term.startswith("-"):
+        return F(term[1:]).desc(nulls_first=True)
+    return F(term).asc(nulls_last=True)

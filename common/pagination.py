@@ -8,7 +8,8 @@ from rest_framework.exceptions import ValidationError
 
 def _positive_int_param(request, name: str) -> None:
     raw = request.query_params.get(name)
-    if raw is None or raw == "last":
+    # An empty value means "not given", as in DRF and in the filters.
+    if not raw or raw == "last":
         return
     try:
         value = int(raw)

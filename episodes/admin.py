@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 
 from common.errors import DomainError
 from episodes import services
 from episodes.models import Composition, Episode, EpisodeSubscription
+from episodes.serializers import validate_layout
 
 
 def _adopt(target, source) -> None:
@@ -65,8 +70,53 @@ class EpisodeAdmin(admin.ModelAdmin):
         self._transition(request, queryset, services.episode_archive, "archived")
 
 
+class LayoutFormField(forms.JSONField):
+    """The admin's layout box: empty means `{}`, and the API's rules apply.
+
+    Django's JSONField lets RecursionError through (a 500), skips validators for `[]`, and
+    redisplays a refused value as raw characters that may not encode (lone surrogates).
+    """
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return {}
+        try:
+            converted = super().to_python(value)
+        except RecursionError:
+            raise forms.ValidationError(
+                self.error_messages["invalid"], code="invalid", params={"value": "…"}
+            ) from None
+        validate_layout(converted)
+        return converted
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return forms.fields.InvalidJSONInput(data)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        text = json.dumps(value, ensure_ascii=False, cls=self.encoder)
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            text = json.dumps(value, cls=self.encoder)
+        return text
+
+
+class CompositionAdminForm(forms.ModelForm):
+    layout = LayoutFormField(required=False, initial=dict)
+
+    class Meta:
+        model = Composition
+        fields = ["episode", "name", "layout"]
+
+
 @admin.register(Composition)
 class CompositionAdmin(admin.ModelAdmin):
+    form = CompositionAdminForm
     list_display = ["name", "episode", "updated_at"]
     list_filter = ["episode__season"]
     search_fields = ["name", "episode__title"]

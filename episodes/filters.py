@@ -5,12 +5,13 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
-from episodes.models import Composition, Episode
+from common.filters import MAX_ID, IntegerFilter
+from episodes.models import MAX_SEASON, Composition, Episode
 
 
 class EpisodeFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Episode.Status.choices)
-    season = django_filters.NumberFilter(min_value=1)
+    season = IntegerFilter(min_value=1, max_value=MAX_SEASON)
     search = django_filters.CharFilter(method="filter_search", max_length=500)
 
     class Meta:
@@ -22,7 +23,7 @@ class EpisodeFilter(django_filters.FilterSet):
 
 
 class CompositionFilter(django_filters.FilterSet):
-    episode = django_filters.NumberFilter(field_name="episode_id", min_value=1)
+    episode = IntegerFilter(field_name="episode_id", min_value=1, max_value=MAX_ID)
 
     class Meta:
         model = Composition

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from common.errors import ConflictError, FieldError
 from episodes import signals
 from episodes.models import Composition, Episode, EpisodeSubscription
+from realtime import presence
 
 EPISODE_EDITABLE_FIELDS = ("title", "episode_number", "season", "description", "air_date")
 COMPOSITION_EDITABLE_FIELDS = ("name", "layout")
@@ -33,7 +35,15 @@ def _save_episode(episode: Episode, **kwargs: Any) -> None:
         raise
 
 
+def _lock_episode(episode_id: int) -> Episode:
+    """Hold the episode until commit: a row pointing at it must not race its deletion, whose
+    foreign key violation would only surface at COMMIT. Raises Episode.DoesNotExist."""
+    return Episode.objects.select_for_update().get(pk=episode_id)
+
+
+@transaction.atomic
 def episode_subscribe(*, episode: Episode, user: AbstractBaseUser) -> EpisodeSubscription:
+    _lock_episode(episode.pk)
     subscription, _ = EpisodeSubscription.objects.get_or_create(episode=episode, user=user)
     return subscription
 
@@ -111,15 +121,35 @@ def episode_delete(*, episode: Episode, actor: AbstractBaseUser | None) -> None:
     episode.delete()
 
 
-def episode_record_view(*, episode: Episode, actor: AbstractBaseUser) -> None:
-    """A user opened the episode: announce it (activity and presence listen)."""
-    signals.episode_viewed.send(sender=Episode, episode=episode, actor=actor)
+def episode_record_view(*, episode: Episode, actor: AbstractBaseUser) -> list[dict[str, Any]]:
+    """A user opened the episode: they are a viewer for PRESENCE_TTL; return the viewers.
+
+    Presence that cannot be reached costs the viewers list, never the request.
+    """
+    joined, viewers = False, []
+    if settings.PRESENCE_TRACKING:
+        try:
+            transition = presence.touch_sync(
+                "episode", episode.pk, user_id=actor.pk, username=actor.get_username()
+            )
+        except presence.PresenceUnavailable:
+            pass
+        else:
+            joined, viewers = transition.joined, list(transition.viewers)
+    signals.episode_viewed.send(
+        sender=Episode, episode=episode, actor=actor, joined=joined, viewers=viewers
+    )
+    return viewers
 
 
 @transaction.atomic
 def composition_create(
     *, episode: Episode, actor: AbstractBaseUser | None, **fields: Any
 ) -> Composition:
+    try:
+        episode = _lock_episode(episode.pk)
+    except Episode.DoesNotExist:
+        raise FieldError("episode", "This episode no longer exists.") from None
     composition = Composition(
         episode=episode, created_by=actor if actor and actor.is_authenticated else None
     )

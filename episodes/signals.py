@@ -1,7 +1,8 @@
 """Domain signals of episodes: what happened that is not just a row change.
 
 Row changes are announced by Django's post_save/post_delete; these carry the rest.
-Every one is sent with `episode` and `actor` (a user, or None for the system).
+Every one is sent with `episode` and `actor` (a user, or None for the system);
+`episode_viewed` also with `joined` (the user just became a viewer) and `viewers`.
 """
 
 from __future__ import annotations

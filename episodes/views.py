@@ -14,6 +14,7 @@ from episodes.serializers import (
     CompositionSerializer,
     CompositionUpdateSerializer,
     ConflictSerializer,
+    EpisodeDetailSerializer,
     EpisodeSerializer,
     EpisodeUpdateSerializer,
     SubscriptionSerializer,
@@ -45,10 +46,11 @@ class EpisodeViewSet(viewsets.ModelViewSet):
             return [IsAuthenticatedMember()]
         return super().get_permissions()
 
+    @extend_schema(responses={200: EpisodeDetailSerializer})
     def retrieve(self, request, *args, **kwargs):
         episode = self.get_object()
-        services.episode_record_view(episode=episode, actor=request.user)
-        return Response(self.get_serializer(episode).data)
+        episode.viewers = services.episode_record_view(episode=episode, actor=request.user)
+        return Response(EpisodeDetailSerializer(episode).data)
 
     def perform_create(self, serializer):
         serializer.instance = services.episode_create(

@@ -222,12 +222,28 @@ def episode_deleted(sender, instance: Episode, **kwargs) -> None:
 
 
 @receiver(episode_signals.episode_viewed)
-def episode_viewed(sender, episode: Episode, actor: Any = None, **kwargs) -> None:
-    """`viewed_episode` at most once per user and episode per interval (a cache key)."""
+def episode_viewed(
+    sender, episode: Episode, actor: Any = None, joined: bool = False, viewers=(), **kwargs
+) -> None:
+    """`viewer_joined` when the GET made the user a viewer; `viewed_episode` at most once per
+    user and episode per interval (a cache key)."""
     actor = _actor(actor)
-    if actor is None or not flags.activity_logging():
+    if actor is None:
         return
     ids = _episode_ids(episode)
+    if joined:
+        user = events.actor_ref(actor)
+        with change_side_effects(action="viewer_joined", **ids):
+            change_events_emit(
+                [
+                    events.viewer_changed(
+                        "viewer_joined", "episode", episode.pk, user, list(viewers)
+                    )
+                ],
+                **ids,
+            )
+    if not flags.activity_logging():
+        return
     key = f"realtime:viewed:{actor.pk}:{episode.pk}"
     try:
         first = cache.add(key, 1, timeout=settings.VIEWED_EPISODE_INTERVAL)

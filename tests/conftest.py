@@ -8,6 +8,7 @@ fails instead when CI=true, unless the run is the deliberate embedded pass
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -61,6 +62,8 @@ def _fast_and_isolated(settings) -> None:
     settings.REALTIME_RELAY_MODE = "inline"
     # No presence sweeper task left running on a test's event loop when it closes.
     settings.PRESENCE_SWEEP_INTERVAL = 0
+    # Presence of its own: the in-memory store outlives a test, and ids repeat across tests.
+    settings.PRESENCE_KEY_PREFIX = f"presence-test-{uuid.uuid4().hex[:12]}"
     cache.clear()
 
 

@@ -55,3 +55,11 @@ def test_token_endpoint_needs_no_csrf_token(editor):
         "/api/v1/auth/token/", {"username": "ed", "password": DEFAULT_PASSWORD}, format="json"
     )
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("key", ["abc\x00def", "not-hex" * 6, "a" * 41, "é" * 40])
+def test_a_malformed_token_is_401_not_a_server_error(db, key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    response = client.get("/api/v1/episodes/")
+    assert response.status_code == 401
