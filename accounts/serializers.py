@@ -46,3 +46,11 @@ class DetailSerializer(serializers.Serializer):
     """An error with a message only: refused credentials, missing login or CSRF token."""
 
     detail = serializers.CharField()
+
+
+class ViewerSerializer(serializers.Serializer):
+    """A user viewing a resource right now (presence), once however many tabs."""
+
+    user_id = serializers.IntegerField()
+    username = serializers.CharField()
+    since = serializers.DateTimeField()

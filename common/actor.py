@@ -9,11 +9,14 @@ middleware keeps the request and the user is read when the receiver runs.
 from __future__ import annotations
 
 import contextvars
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from django.http import HttpRequest, HttpResponse
+
+T = TypeVar("T")
 
 _current: contextvars.ContextVar[Any] = contextvars.ContextVar("showdesk_actor", default=None)
 
@@ -36,6 +39,21 @@ def acting_as(actor: Any) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
+
+
+def as_actor(service: Callable[..., T]) -> Callable[..., T]:
+    """Run a service with its `actor` keyword as the current actor.
+
+    The receivers read the actor from the context, so that a change made by a command, the
+    shell or a worker is attributed to the actor the service was given, not to nobody.
+    """
+
+    @functools.wraps(service)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        with acting_as(kwargs.get("actor")):
+            return service(*args, **kwargs)
+
+    return wrapper
 
 
 class ActorMiddleware:

@@ -275,7 +275,8 @@ PRESENCE_TRACKING = env.bool("PRESENCE_TRACKING", default=True)
 WEBSOCKET_BROADCAST = env.bool("WEBSOCKET_BROADCAST", default=True)
 
 # The outbox relay: "thread" publishes from a background thread of each process after
-# commit; "inline" publishes in the committing thread (tests, one-off commands).
+# commit; "inline" publishes in the committing thread (tests, one-off commands); "command"
+# leaves publishing to `manage.py run_relay` (or the beat task) alone.
 # The in-memory layer lives on the server's event loop, so it is published inline.
 REALTIME_RELAY_MODE = env.str("REALTIME_RELAY_MODE", default="thread" if REDIS_URL else "inline")
 REALTIME_RELAY_INTERVAL = env.float("REALTIME_RELAY_INTERVAL", default=2.0)

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.serializers import UserRefSerializer
+from accounts.serializers import UserRefSerializer, ViewerSerializer
 from common.filters import MAX_ID
 from common.parsers import MAX_JSON_DEPTH, json_depth
 from episodes.models import MAX_EPISODE_NUMBER, MAX_SEASON, Composition, Episode
@@ -48,12 +48,6 @@ class EpisodeSerializer(serializers.ModelSerializer):
         read_only_fields = ["status", "created_at", "updated_at"]
         # Uniqueness is checked by the service so that a race is a 400 too, not a 500.
         validators: list = []
-
-
-class ViewerSerializer(serializers.Serializer):
-    user_id = serializers.IntegerField()
-    username = serializers.CharField()
-    since = serializers.DateTimeField()
 
 
 class EpisodeDetailSerializer(EpisodeSerializer):

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
+from common.actor import as_actor
 from common.errors import ConflictError, FieldError
 from episodes import signals
 from episodes.models import Composition, Episode, EpisodeSubscription
@@ -57,6 +58,7 @@ def _subscribe_author(episode: Episode, actor: AbstractBaseUser | None) -> None:
         episode_subscribe(episode=episode, user=actor)
 
 
+@as_actor
 @transaction.atomic
 def episode_create(*, actor: AbstractBaseUser | None, **fields: Any) -> Episode:
     episode = Episode(created_by=actor if actor and actor.is_authenticated else None)
@@ -68,6 +70,7 @@ def episode_create(*, actor: AbstractBaseUser | None, **fields: Any) -> Episode:
     return episode
 
 
+@as_actor
 @transaction.atomic
 def episode_update(*, episode: Episode, actor: AbstractBaseUser | None, **fields: Any) -> Episode:
     locked = Episode.objects.select_for_update().get(pk=episode.pk)
@@ -98,6 +101,7 @@ def _transition(
     return locked
 
 
+@as_actor
 @transaction.atomic
 def episode_publish(*, episode: Episode, actor: AbstractBaseUser | None) -> Episode:
     episode = _transition(
@@ -107,6 +111,7 @@ def episode_publish(*, episode: Episode, actor: AbstractBaseUser | None) -> Epis
     return episode
 
 
+@as_actor
 @transaction.atomic
 def episode_archive(*, episode: Episode, actor: AbstractBaseUser | None) -> Episode:
     episode = _transition(
@@ -116,6 +121,7 @@ def episode_archive(*, episode: Episode, actor: AbstractBaseUser | None) -> Epis
     return episode
 
 
+@as_actor
 @transaction.atomic
 def episode_delete(*, episode: Episode, actor: AbstractBaseUser | None) -> None:
     episode.delete()
@@ -142,6 +148,7 @@ def episode_record_view(*, episode: Episode, actor: AbstractBaseUser) -> list[di
     return viewers
 
 
+@as_actor
 @transaction.atomic
 def composition_create(
     *, episode: Episode, actor: AbstractBaseUser | None, **fields: Any
@@ -160,6 +167,7 @@ def composition_create(
     return composition
 
 
+@as_actor
 @transaction.atomic
 def composition_update(
     *, composition: Composition, actor: AbstractBaseUser | None, **fields: Any
@@ -177,6 +185,7 @@ def composition_update(
     return locked
 
 
+@as_actor
 @transaction.atomic
 def composition_delete(*, composition: Composition, actor: AbstractBaseUser | None) -> None:
     composition.delete()

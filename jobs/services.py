@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from common.actor import as_actor
 from common.errors import ConflictError
 from episodes.models import Episode
 from jobs import signals
@@ -29,6 +30,7 @@ def _locked(job: Job) -> Job:
     return Job.objects.select_for_update(of=("self",)).select_related("episode").get(pk=job.pk)
 
 
+@as_actor
 @transaction.atomic
 def job_enqueue(
     *,
@@ -112,6 +114,7 @@ def job_fail(*, job: Job, error: str, retryable: bool) -> Job:
     return locked
 
 
+@as_actor
 @transaction.atomic
 def job_retry(*, job: Job, actor: AbstractBaseUser | None) -> Job:
     """Put a failed or dead job back in the queue with fresh attempts."""

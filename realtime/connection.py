@@ -16,11 +16,9 @@ import structlog
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 
 from accounts.roles import user_roles
 from realtime import events, flags, presence, selectors, streams
-from realtime.models import Event
 from realtime.relay import encode_frame
 from realtime.services import events_emit
 
@@ -73,11 +71,7 @@ class Replay:
 
     def next_page(self) -> list[tuple[int, str]] | None:
         """The next page of (id, frame), possibly empty; None once nothing is left."""
-        rows = list(
-            Event.objects.filter(position__gt=self.since)
-            .filter(Q(user__isnull=True) | Q(user=self.user))
-            .order_by("position")[:REPLAY_PAGE]
-        )
+        rows = selectors.events_since(user=self.user, since=self.since, limit=REPLAY_PAGE)
         if not rows:
             return None
         self.since = rows[-1].position

@@ -30,10 +30,8 @@ def notification_unread_count(*, user: Any) -> int:
 
 
 def event_last_position() -> int:
-    """The id of the newest event a client can have seen."""
-    return (
-        Event.objects.filter(published_at__isnull=False).aggregate(top=Max("position"))["top"] or 0
-    )
+    """The id of the newest numbered event: what a client connecting now has not missed."""
+    return Event.objects.aggregate(top=Max("position"))["top"] or 0
 
 
 def event_pruned_through() -> int:
@@ -42,10 +40,12 @@ def event_pruned_through() -> int:
 
 
 def events_visible(*, user: Any) -> QuerySet[Event]:
-    """Published events the user may see: public ones and the user's own."""
-    return Event.objects.filter(published_at__isnull=False).filter(
-        Q(user__isnull=True) | Q(user=user)
-    )
+    """Numbered events the user may see: public ones and the user's own.
+
+    Numbered, not only published: a position is given only to a committed row, so an event
+    the relay could not send yet (Redis down) is still served to a client that asks.
+    """
+    return Event.objects.filter(position__isnull=False).filter(Q(user__isnull=True) | Q(user=user))
 
 
 def events_since(*, user: Any, since: int, limit: int) -> list[Event]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from accounts.serializers import UserRefSerializer
+from accounts.serializers import UserRefSerializer, ViewerSerializer
 from realtime.models import Activity, Notification
 
 
@@ -54,12 +54,6 @@ class TooOldSerializer(serializers.Serializer):
 class TicketSerializer(serializers.Serializer):
     ticket = serializers.CharField()
     expires_in = serializers.IntegerField()
-
-
-class ViewerSerializer(serializers.Serializer):
-    user_id = serializers.IntegerField()
-    username = serializers.CharField()
-    since = serializers.DateTimeField()
 
 
 class PresenceSerializer(serializers.Serializer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -16,12 +17,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def count_queries(api_client_for, editor) -> Callable[[str], int]:
+def count_queries(api_client_for, editor, settings) -> Callable[[str], int]:
     client = api_client_for(editor)
 
     def count(url: str) -> int:
-        # The first view of an episode per user is logged (a cache key): same conditions each time.
+        # The first view of an episode per user is logged (a cache key) and makes the user a
+        # viewer (presence): the same conditions each time.
         cache.clear()
+        settings.PRESENCE_KEY_PREFIX = f"presence-counted-{uuid.uuid4().hex}"
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url)
         assert response.status_code == 200, response.content

@@ -621,3 +621,9 @@ def test_a_committed_change_publishes_its_events_in_order(
     assert rows
     assert all(row.published_at is not None for row in rows)
     assert [row.position for row in rows] == sorted(row.position for row in rows)
+
+
+def test_a_service_called_outside_a_request_is_attributed_to_its_actor(team):
+    episode_services.episode_create(actor=team["editor"], title="Shell", episode_number=77)
+    assert only_activity().user == team["editor"]
+    assert team["editor"].pk not in recipients_of("episode_created")

@@ -39,6 +39,8 @@ class break_events:
         self.patches = [
             mock.patch.object(Event.objects, "create", broken_write),
             mock.patch.object(Event.objects, "bulk_create", broken_write),
+            # Large fan-outs on PostgreSQL are written with COPY, not bulk_create.
+            mock.patch("realtime.outbox.emit_many", broken_write),
         ]
         for patch in self.patches:
             patch.start()

@@ -1,0 +1,1 @@
+"""Benchmarks of Showdesk, run by hand against real services (speed lives here, not in tests)."""
