@@ -29,6 +29,9 @@ class Job(models.Model):
     episode = models.ForeignKey(
         "episodes.Episode", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
     )
+    file = models.ForeignKey(
+        "files.FileAsset", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
     params = models.JSONField(default=dict, blank=True)
     progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
     attempts = models.PositiveIntegerField(default=0)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from common.actor import as_actor
 from common.errors import ConflictError
 from episodes.models import Episode
+from files.models import FileAsset
 from jobs import signals
 from jobs.models import Job
 
@@ -37,12 +38,14 @@ def job_enqueue(
     type: str,
     actor: AbstractBaseUser | None,
     episode: Episode | None = None,
+    file: FileAsset | None = None,
     params: dict[str, Any] | None = None,
     max_attempts: int | None = None,
 ) -> Job:
     job = Job.objects.create(
         type=type,
         episode=episode,
+        file=file,
         params=params or {},
         max_attempts=max_attempts or settings.JOBS_MAX_ATTEMPTS,
         created_by=actor if actor is not None and actor.is_authenticated else None,
