@@ -1,26 +1,36 @@
 """A real Showdesk server process (uvicorn) on 127.0.0.1 for tests that need real sockets.
 
 It serves the test database (PostgreSQL's test_<name>, or the SQLite test file) and the
-same Redis, so a test that commits data (transaction=True) sees the server act on it.
+same Redis, so a test that commits data (transaction=True) sees the server act on it. Also
+the clients that talk to it: JSON over HTTP (`Api`) and a WebSocket (`open_socket`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 20.0
+# The bound of every wait on the server: one HTTP call, one frame, one reply.
+WAIT = 5.0
 
 
 @dataclass(frozen=True)
@@ -79,8 +89,7 @@ def _wait_ready(server: LiveServer) -> None:
     raise RuntimeError("the server did not answer /healthz in time")
 
 
-@contextmanager
-def run_server(**env_overrides: str) -> Iterator[LiveServer]:
+def _start(env_overrides: dict[str, str]) -> LiveServer:
     port = _free_port()
     command = [
         sys.executable,
@@ -94,14 +103,215 @@ def run_server(**env_overrides: str) -> Iterator[LiveServer]:
         "--no-access-log",
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=server_env(**env_overrides))  # noqa: S603
-    server = LiveServer("127.0.0.1", port, process)
-    try:
-        _wait_ready(server)
-        yield server
-    finally:
-        process.terminate()
+    return LiveServer("127.0.0.1", port, process)
+
+
+def _stop(servers: list[LiveServer]) -> None:
+    for server in servers:
+        server.process.terminate()
+    for server in servers:
         try:
-            process.wait(timeout=10)
+            server.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+            server.process.kill()
+            server.process.wait(timeout=5)
+
+
+@contextmanager
+def run_servers(count: int, **env_overrides: str) -> Iterator[list[LiveServer]]:
+    """`count` server processes on the same database and Redis, started side by side."""
+    servers: list[LiveServer] = []
+    try:
+        for _ in range(count):
+            servers.append(_start(env_overrides))
+        for server in servers:
+            _wait_ready(server)
+        yield servers
+    finally:
+        _stop(servers)
+
+
+@contextmanager
+def run_server(**env_overrides: str) -> Iterator[LiveServer]:
+    """One server process; `env_overrides` are its settings' environment variables."""
+    with run_servers(1, **env_overrides) as (server,):
+        yield server
+
+
+# --- Talking to it ------------------------------------------------------------------------
+
+
+def session_cookie(user: Any) -> str:
+    """A `Cookie` header of a signed-in session, stored in the database the server reads."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+def api_token(user: Any) -> str:
+    """The user's API token, made in the shared database."""
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+@cache
+def _server_password_hash(password: str) -> str:
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    hasher = PBKDF2PasswordHasher()
+    return hasher.encode(password, hasher.salt())
+
+
+def set_server_password(user: Any, password: str) -> None:
+    """A password the server can check: tests hash with MD5, which the server does not know."""
+    user.password = _server_password_hash(password)
+    user.save(update_fields=["password"])
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: Any
+
+
+class Api:
+    """JSON over HTTP to a live server, as the holder of `token` (or anonymous)."""
+
+    def __init__(self, server: LiveServer, token: str | None = None) -> None:
+        self.server = server
+        self.token = token
+
+    def call(self, method: str, path: str, body: Any = None) -> Reply:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.server.url}{path}", data=data, method=method)  # noqa: S310
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        if self.token:
+            request.add_header("Authorization", f"Token {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=WAIT) as response:  # noqa: S310
+                return Reply(response.status, _json(response.read()))
+        except urllib.error.HTTPError as error:
+            return Reply(error.code, _json(error.read()))
+
+    async def get(self, path: str) -> Reply:
+        return await asyncio.to_thread(self.call, "GET", path)
+
+    async def post(self, path: str, body: Any = None) -> Reply:
+        return await asyncio.to_thread(self.call, "POST", path, body)
+
+    async def patch(self, path: str, body: Any) -> Reply:
+        return await asyncio.to_thread(self.call, "PATCH", path, body)
+
+    async def delete(self, path: str) -> Reply:
+        return await asyncio.to_thread(self.call, "DELETE", path)
+
+
+def _json(raw: bytes) -> Any:
+    return json.loads(raw) if raw else None
+
+
+@dataclass
+class Socket:
+    """One client WebSocket; every frame it has received is kept, in order, in `frames`."""
+
+    connection: ClientConnection
+    frames: list[dict[str, Any]] = field(default_factory=list)
+    welcome: dict[str, Any] = field(default_factory=dict)
+    # Streams it is a viewer of (the `subscribed` reply listed viewers).
+    viewing: set[str] = field(default_factory=set)
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        await self.connection.send(json.dumps(frame))
+
+    async def receive(self, timeout: float = WAIT) -> dict[str, Any]:
+        frame = json.loads(await asyncio.wait_for(self.connection.recv(), timeout))
+        self.frames.append(frame)
+        return frame
+
+    async def until(
+        self, match: Callable[[dict[str, Any]], bool], timeout: float = WAIT
+    ) -> dict[str, Any]:
+        """The next frame that matches, reading (and keeping) the others on the way."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no matching frame within {timeout} s; got {self.frames}")
+            frame = await self.receive(remaining)
+            if match(frame):
+                return frame
+
+    async def event(self, name: str, timeout: float = WAIT, **data: Any) -> dict[str, Any]:
+        """The next `name` event whose data has these values."""
+        return await self.until(
+            lambda frame: (
+                frame["type"] == "event"
+                and frame["event"] == name
+                and all(frame["data"].get(key) == value for key, value in data.items())
+            ),
+            timeout,
+        )
+
+    async def reply(self, frame: dict[str, Any], *types: str) -> dict[str, Any]:
+        """Send a frame, then the next frame of one of `types` (events may come before)."""
+        await self.send(frame)
+        return await self.until(lambda got: got["type"] in types)
+
+    async def subscribe(self, stream: str) -> dict[str, Any]:
+        reply = await self.reply({"type": "subscribe", "stream": stream}, "subscribed", "error")
+        if reply["type"] == "subscribed" and "viewers" in reply:
+            self.viewing.add(stream)
+        return reply
+
+    async def unsubscribe(self, stream: str) -> dict[str, Any]:
+        reply = await self.reply({"type": "unsubscribe", "stream": stream}, "unsubscribed", "error")
+        self.viewing.discard(stream)
+        return reply
+
+    async def stop_viewing(self) -> None:
+        """Unsubscribe from what it views and wait for the replies, if it is still open.
+
+        The server writes `viewer_left` before it replies. Left to the close, that write
+        could run while the test's database is being flushed, and on PostgreSQL the
+        TRUNCATE and that commit's foreign-key check deadlock.
+        """
+        with suppress(ConnectionClosed, TimeoutError):
+            for stream in sorted(self.viewing):
+                await self.unsubscribe(stream)
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        """The `name` events received so far."""
+        return [f for f in self.frames if f["type"] == "event" and f["event"] == name]
+
+
+@asynccontextmanager
+async def open_socket(
+    server: LiveServer,
+    *,
+    cookie: str | None = None,
+    ticket: str | None = None,
+    origin: str | None = None,
+    welcome: bool = True,
+) -> AsyncIterator[Socket]:
+    """A socket to /ws/ by session cookie (Origin: the server's own unless given) or ticket.
+
+    With `welcome`, the greeting has been read into `socket.welcome`.
+    """
+    headers = {"Origin": origin or server.url}
+    if cookie:
+        headers["Cookie"] = cookie
+    query = f"?ticket={ticket}" if ticket is not None else ""
+    async with connect(
+        f"{server.ws_url}/ws/{query}", additional_headers=headers, open_timeout=WAIT
+    ) as connection:
+        opened = Socket(connection)
+        if welcome:
+            opened.welcome = await opened.until(lambda frame: frame["type"] == "welcome")
+        try:
+            yield opened
+        finally:
+            await opened.stop_viewing()
