@@ -13,6 +13,7 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+from prometheus_client.registry import Collector
 
 REQUESTS = Counter(
     "showdesk_http_requests_total",
@@ -33,10 +34,24 @@ def observe_request(*, method: str, route: str, status: int, seconds: float) -> 
     LATENCY.labels(**labels).observe(seconds)
 
 
+# Collectors that read shared state (the database) rather than this process's counters.
+_state_collectors: list[Collector] = []
+
+
+def register_state_collector(collector: Collector) -> None:
+    """Expose a collector in every mode: it reports the same whichever process answers."""
+    if any(type(known) is type(collector) for known in _state_collectors):
+        return
+    _state_collectors.append(collector)
+    DEFAULT_REGISTRY.register(collector)
+
+
 def exposition() -> tuple[bytes, str]:
     """The metrics text; with PROMETHEUS_MULTIPROC_DIR set, summed over every server process."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
+        for collector in _state_collectors:
+            registry.register(collector)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(DEFAULT_REGISTRY), CONTENT_TYPE_LATEST

@@ -9,12 +9,13 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from common.body_limit import RequestBodyLimit  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 from realtime.socket_auth import TicketOrSessionAuth  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": RequestBodyLimit(django_asgi_app),
         "websocket": TicketOrSessionAuth(URLRouter(websocket_urlpatterns)),
     }
 )

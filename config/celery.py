@@ -1,4 +1,13 @@
-"""The Celery app. Settings come from Django settings prefixed CELERY_."""
+"""The Celery app. Settings come from Django settings prefixed CELERY_ (and JOBS_).
+
+Workers and the scheduler, with CELERY_BROKER_URL set (redis://… or sqs://…):
+
+    celery -A config worker -Q jobs --without-gossip --without-mingle -l INFO   # -c N
+    celery -A config beat -l INFO
+
+On SQS, create the queues first (Celery does not): `python manage.py jobs_setup_queues`.
+Without a broker, jobs run in-process and neither is needed.
+"""
 
 from __future__ import annotations
 

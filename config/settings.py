@@ -98,7 +98,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+    # Kept open between requests and consumer calls: a new connection per ORM call of a
+    # socket consumer was a sixth of the cost of opening one (bench/ws_memory.py).
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Bounded, so that /readyz answers 503 rather than hang when the database is unreachable.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
@@ -119,14 +121,18 @@ if REDIS_URL:
         "core": "channels_redis.core.RedisChannelLayer",
         "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
     }
-    CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="core")
+    # pubsub measured 1.5-2.5x faster at fan-out, and lost no socket (bench/ws_fanout.py).
+    CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="pubsub")
     if CHANNEL_LAYER not in _LAYERS:
         raise ImproperlyConfigured(f"CHANNEL_LAYER must be one of {', '.join(_LAYERS)}.")
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": _LAYERS[CHANNEL_LAYER],
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 times a socket out after 5 s by default, which the core layer's
+                # 5 s blocking pop reaches on any idle socket: it must wait longer than that.
+                # Its pool also raises past 100 connections instead of waiting.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 10, "max_connections": 10_000}],
                 **({"capacity": 1000} if CHANNEL_LAYER == "core" else {}),
             },
         }
@@ -148,11 +154,85 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 # Without a broker, jobs run in-process (the embedded default).
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
+# A job's message is acknowledged once the job has run, and comes back when the worker
+# process running it dies; each worker process holds one message at a time.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers log through LOGGING (structlog), like the web processes.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Jobs: the queue workers consume, and the dead-letter queue of jobs out of attempts.
+JOBS_QUEUE = env.str("JOBS_QUEUE", default="jobs")
+JOBS_DEAD_QUEUE = env.str("JOBS_DEAD_QUEUE", default="jobs-dead")
+CELERY_TASK_DEFAULT_QUEUE = JOBS_QUEUE
+# Queued jobs are sent to the workers (or run in-process) once their transaction commits.
+# The test suite turns it off where it drives job states through the services itself.
+JOBS_DISPATCH = env.bool("JOBS_DISPATCH", default=True)
+JOBS_HANDLER_MODULES = [
+    "jobs.handlers.media_probe",
+    "jobs.handlers.thumbnail",
+    "jobs.handlers.search_index",
+    "jobs.handlers.export_episode",
+    *env.list("JOBS_EXTRA_HANDLER_MODULES", default=[]),
+]
+# The longest a job may run (seconds): past it the attempt is stopped and counts as failed.
+JOBS_TIME_LIMIT = env.int("JOBS_TIME_LIMIT", default=3600)
+CELERY_TASK_SOFT_TIME_LIMIT = JOBS_TIME_LIMIT
+CELERY_TASK_TIME_LIMIT = JOBS_TIME_LIMIT + 60
+# Retries wait base * 2^(attempt - 1) seconds, capped, with jitter (half to all of it).
+JOBS_RETRY_BACKOFF = env.float("JOBS_RETRY_BACKOFF", default=5.0)
+JOBS_RETRY_BACKOFF_MAX = env.float("JOBS_RETRY_BACKOFF_MAX", default=600.0)
+# A running attempt holds its job this long past its last heartbeat (every third of it).
+JOBS_LEASE_SECONDS = env.float("JOBS_LEASE_SECONDS", default=60.0)
+# An unacknowledged message comes back after this: longer than the longest job plus the
+# longest retry countdown (which the worker holds unacknowledged), or a job still running
+# would be delivered again. SQS caps it at 12 h.
+JOBS_VISIBILITY_TIMEOUT = env.int(
+    "JOBS_VISIBILITY_TIMEOUT",
+    default=min(43200, int(CELERY_TASK_TIME_LIMIT + JOBS_RETRY_BACKOFF_MAX + 300)),
+)
+# SQS: receives of one message before SQS moves it to the dead-letter queue (a message that
+# kills every worker taking it); the queues' URLs are <prefix>/<queue name>.
+JOBS_SQS_MAX_RECEIVE_COUNT = env.int("JOBS_SQS_MAX_RECEIVE_COUNT", default=10)
+JOBS_SQS_QUEUE_URL_PREFIX = env.str("JOBS_SQS_QUEUE_URL_PREFIX", default="").rstrip("/")
+JOBS_SQS_REGION = env.str("JOBS_SQS_REGION", default="us-east-1")
+JOBS_SQS_SECURE = env.bool("JOBS_SQS_SECURE", default=True)
+JOBS_SQS_WAIT_TIME = env.int("JOBS_SQS_WAIT_TIME", default=10)
+JOBS_SQS_POLLING_INTERVAL = env.float("JOBS_SQS_POLLING_INTERVAL", default=1.0)
+
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": JOBS_VISIBILITY_TIMEOUT}
+if CELERY_BROKER_URL.startswith("sqs://"):
+    if not JOBS_SQS_QUEUE_URL_PREFIX:
+        raise ImproperlyConfigured(
+            "An SQS broker needs JOBS_SQS_QUEUE_URL_PREFIX (https://sqs.<region>.amazonaws.com/"
+            "<account>): its queues are predefined, made by `manage.py jobs_setup_queues`."
+        )
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        region=JOBS_SQS_REGION,
+        is_secure=JOBS_SQS_SECURE,
+        wait_time_seconds=JOBS_SQS_WAIT_TIME,
+        polling_interval=JOBS_SQS_POLLING_INTERVAL,
+        predefined_queues={
+            name: {"url": f"{JOBS_SQS_QUEUE_URL_PREFIX}/{name}"}
+            for name in (JOBS_QUEUE, JOBS_DEAD_QUEUE)
+        },
+    )
+    # Remote control and worker events need fanout queues, which predefined SQS queues
+    # do not have.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+    CELERY_WORKER_SEND_TASK_EVENTS = False
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        # How often a worker looks for unacknowledged messages past their visibility timeout
+        # (those of a worker that died): every interval * throttle seconds.
+        unacked_restore_interval=env.int("JOBS_REDIS_RESTORE_INTERVAL", default=10),
+        unacked_restore_throttle=1,
+    )
 
 # --- Auth -------------------------------------------------------------------------
 
@@ -184,6 +264,22 @@ STORAGES = {
         )
     },
 }
+
+# --- Files: S3 (django-storages) when a bucket is named, MEDIA_ROOT otherwise -----------------
+
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+# An S3-compatible server (MinIO, Ceph...); unset for AWS itself.
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+# Unset: boto3's own chain (instance role, ~/.aws, AWS_* of the process environment).
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="") or None
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="") or None
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None
+AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", default="") or None
+AWS_S3_SIGNATURE_VERSION = "s3v4"
+AWS_DEFAULT_ACL = None
+AWS_QUERYSTRING_AUTH = True
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
 
 # --- REST -----------------------------------------------------------------------------
 
@@ -217,6 +313,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "EpisodeStatusEnum": "episodes.models.Episode.Status",
+        "JobStatusEnum": "jobs.models.Job.Status",
+        "FileAssetStatusEnum": "files.models.FileAsset.Status",
     },
     # `check --deploy` stays about deployment safety; schema warnings fail CI instead
     # (`spectacular --validate --fail-on-warn`, tests/common/test_openapi.py).
@@ -264,6 +362,15 @@ PRESENCE_KEY_PREFIX = env.str("PRESENCE_KEY_PREFIX", default="presence")
 EVENTS_RETENTION = env.int("EVENTS_RETENTION", default=24 * 3600)
 JOBS_MAX_ATTEMPTS = env.int("JOBS_MAX_ATTEMPTS", default=3)
 FILES_MAX_SIZE = env.int("FILES_MAX_SIZE", default=5 * 1024**3)
+# The largest body of any other request, refused before it is read (common/body_limit.py).
+REQUEST_BODY_MAX = env.int("REQUEST_BODY_MAX", default=10 * 1024**2)
+# Patterns of the content types a file may have (`video/*`, `image/png`).
+FILES_ALLOWED_TYPES = env.list("FILES_ALLOWED_TYPES", default=["audio/*", "video/*", "image/*"])
+# Uploads still pending this long are deleted, objects included (`manage.py prune_uploads`).
+FILES_PENDING_TTL = env.int("FILES_PENDING_TTL", default=24 * 3600)
+# How long a presigned upload (POST) and a presigned download (GET) stay valid, in seconds.
+FILES_UPLOAD_URL_TTL = env.int("FILES_UPLOAD_URL_TTL", default=3600)
+FILES_DOWNLOAD_URL_TTL = env.int("FILES_DOWNLOAD_URL_TTL", default=300)
 NOTIFICATIONS_RETENTION = env.int("NOTIFICATIONS_RETENTION", default=30 * 24 * 3600)
 VIEWED_EPISODE_INTERVAL = 600
 
@@ -285,4 +392,7 @@ REALTIME_RELAY_BATCH = env.int("REALTIME_RELAY_BATCH", default=500)
 CELERY_BEAT_SCHEDULE = {
     "publish-pending-events": {"task": "realtime.publish_pending", "schedule": 10.0},
     "prune-events": {"task": "realtime.prune_events", "schedule": 3600.0},
+    # Jobs whose attempt died and whose message did not come back (lost with the broker).
+    "recover-stale-jobs": {"task": "jobs.recover_stale", "schedule": 60.0},
 }
+CELERY_BEAT_SCHEDULE["prune-uploads"] = {"task": "files.prune_uploads", "schedule": 3600.0}

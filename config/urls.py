@@ -9,6 +9,8 @@ from common import health
 api_v1 = [
     path("", include("accounts.urls")),
     path("", include("episodes.urls")),
+    path("", include("files.urls")),
+    path("", include("jobs.urls")),
     path("", include("realtime.urls")),
 ]
 

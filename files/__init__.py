@@ -1,1 +1,1 @@
-"""Media files of episodes: uploads to S3 or local storage (filled by the files issue)."""
+"""Media files of episodes: uploads to S3 or local storage, verified, then probed."""

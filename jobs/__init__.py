@@ -1,1 +1,1 @@
-"""Background jobs run by Celery workers (filled by the jobs issue)."""
+"""Background jobs run by Celery workers: media probes, thumbnails, search indexing, exports."""

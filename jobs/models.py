@@ -48,6 +48,12 @@ class Job(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The running attempt's lease: extended by its heartbeat and progress reports, so that
+    # an attempt whose worker died is known once it lapses (or at once, on the same host,
+    # when the `worker` process is gone), and the job can be started again.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # `host:pid` of the process running the current attempt.
+    worker = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         ordering = ["-id"]

@@ -104,6 +104,23 @@ def composition_changed(verb: str, composition: Any, actor: Any) -> EventSpec:
     return EventSpec(f"composition_{verb}", targets, data)
 
 
+def file_payload(file: Any, *, deleted: bool = False) -> dict[str, Any]:
+    """The FileAsset of REST, its `url` the API path (a presigned URL would expire first)."""
+    from files.serializers import FileAssetSerializer
+
+    return dict(FileAssetSerializer(file, context={"deleted": deleted}).data)
+
+
+def file_uploaded(file: Any, actor: Any) -> EventSpec:
+    data = {"file": file_payload(file), "actor": actor_ref(actor)}
+    return EventSpec("file_uploaded", (streams.episode(file.episode_id),), data)
+
+
+def file_deleted(file: Any, actor: Any) -> EventSpec:
+    data = {"file": file_payload(file, deleted=True), "actor": actor_ref(actor)}
+    return EventSpec("file_deleted", (streams.episode(file.episode_id),), data)
+
+
 def notification_created(notification: Any, unread_count: int) -> EventSpec:
     data = {"notification": notification_payload(notification), "unread_count": unread_count}
     return EventSpec(
@@ -148,6 +165,7 @@ def job_state(name: str, job: Any) -> EventSpec:
         "job_id": job.pk,
         "job_type": job.type,
         "status": job.status,
+        "attempt": job.attempts,
         "progress": job.progress,
         "result": job.result,
     }

@@ -30,6 +30,7 @@ T = TypeVar("T")
 
 REST_CONNECTION_ID = "rest"
 DEFAULT_KEY_PREFIX = "presence"
+REDIS_MAX_CONNECTIONS = 10_000
 SOCKET_TIMEOUT = 1.0
 # A hard bound on one Redis round trip, retry included: presence must never stall a caller.
 CALL_TIMEOUT = 2.0
@@ -419,6 +420,9 @@ class RedisBackend:
                     socket_timeout=SOCKET_TIMEOUT,
                     socket_connect_timeout=SOCKET_TIMEOUT,
                     retry=Retry(NoBackoff(), 1),
+                    # redis-py 8 caps a pool at 100 and raises past it; thousands of sockets
+                    # of one process heartbeat through this one client.
+                    max_connections=REDIS_MAX_CONNECTIONS,
                 )
                 scripts = {name: client.register_script(src) for name, src in _SCRIPTS.items()}
                 found = self._connections[loop] = _Connection(client, scripts)

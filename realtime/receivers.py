@@ -20,6 +20,8 @@ from django.dispatch import receiver
 from common.actor import current_actor
 from episodes import signals as episode_signals
 from episodes.models import Composition, Episode
+from files import signals as file_signals
+from files.models import FileAsset
 from jobs import signals as job_signals
 from jobs.models import Job
 from realtime import events, flags, recipients
@@ -315,6 +317,43 @@ def composition_deleted(sender, instance: Composition, origin: Any = None, **kwa
             metadata=_composition_metadata(instance),
             **ids,
         )
+
+
+# --- Files ------------------------------------------------------------------------------------
+
+
+def _file_ids(file: FileAsset) -> dict[str, Any]:
+    return {"resource_type": "file", "resource_id": file.pk}
+
+
+def _file_metadata(file: FileAsset) -> dict[str, Any]:
+    return {
+        "filename": file.filename,
+        "episode_id": file.episode_id,
+        "content_type": file.content_type,
+        "size": file.size,
+    }
+
+
+@receiver(file_signals.file_uploaded)
+def file_uploaded(sender, file: FileAsset, actor: Any = None, **kwargs) -> None:
+    actor = _actor(actor)
+    ids = _file_ids(file)
+    with change_side_effects(action="uploaded_file", **ids):
+        change_events_emit([events.file_uploaded(file, actor)], **ids)
+        activity_log(actor=actor, action="uploaded_file", metadata=_file_metadata(file), **ids)
+
+
+@receiver(post_delete, sender=FileAsset)
+def file_deleted(sender, instance: FileAsset, origin: Any = None, **kwargs) -> None:
+    # Files deleted with their episode are covered by `episode_deleted`.
+    if isinstance(origin, Episode) or getattr(origin, "model", None) is Episode:
+        return
+    actor = _actor()
+    ids = _file_ids(instance)
+    with change_side_effects(action="deleted_file", **ids):
+        change_events_emit([events.file_deleted(instance, actor)], **ids)
+        activity_log(actor=actor, action="deleted_file", metadata=_file_metadata(instance), **ids)
 
 
 # --- Jobs -------------------------------------------------------------------------------------

@@ -62,6 +62,8 @@ def _fast_and_isolated(settings) -> None:
     settings.REALTIME_RELAY_MODE = "inline"
     # No presence sweeper task left running on a test's event loop when it closes.
     settings.PRESENCE_SWEEP_INTERVAL = 0
+    # Jobs stay queued unless a test runs them (tests/jobs turns dispatch on where it tests it).
+    settings.JOBS_DISPATCH = False
     # Presence of its own: the in-memory store outlives a test, and ids repeat across tests.
     settings.PRESENCE_KEY_PREFIX = f"presence-test-{uuid.uuid4().hex[:12]}"
     cache.clear()

@@ -97,3 +97,12 @@ def test_unknown_methods_share_one_label(anon_client):
 )
 def test_route_label_of_a_pattern(pattern, label):
     assert route_label(pattern) == label
+
+
+@pytest.mark.django_db
+def test_multi_process_exposition_keeps_the_jobs_gauges(monkeypatch, tmp_path):
+    from common.metrics import exposition
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    body, _ = exposition()
+    assert b"showdesk_jobs" in body

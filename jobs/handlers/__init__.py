@@ -1,0 +1,1 @@
+"""The shipped job handlers, one module per job type (registered in `jobs.registry`)."""
