@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from bench import _ws_clients
+from bench._db import create_database
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -67,23 +68,9 @@ def bench_urls(database: str, redis_db: int) -> tuple[str, str]:
 
 def prepare_services(db_url: str, redis_url: str) -> None:
     """Create the bench database if missing, migrate it, and empty the bench's Redis db."""
-    import psycopg
     import redis
-    from psycopg import sql
 
-    parts = urlsplit(db_url)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=parts.username,
-        password=parts.password,
-        dbname="postgres",
-        autocommit=True,
-    ) as maintenance:
-        exists = maintenance.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if exists.fetchone() is None:
-            maintenance.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    create_database(db_url)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         cwd=ROOT,

@@ -37,6 +37,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from bench._db import create_database
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 BENCH_DATABASE = "showdesk_bench_jobs"
@@ -109,26 +111,9 @@ def _urls() -> tuple[str, str, str]:
 
 
 def _prepare(db_url: str, redis_url: str, broker_url: str) -> None:
-    import psycopg
     import redis
-    from psycopg import sql
 
-    parts = urlsplit(db_url)
-    with psycopg.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=parts.username,
-        password=parts.password,
-        dbname="postgres",
-        autocommit=True,
-    ) as maintenance:
-        found = maintenance.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE]
-        ).fetchone()
-        if found is None:
-            maintenance.execute(
-                sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DATABASE))
-            )
+    create_database(db_url)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         cwd=ROOT,

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from bench._db import create_database
+
 POSTGRES_SCHEMES = frozenset({"postgres", "postgresql", "pgsql", "psql"})
 BENCH_DATABASE = "showdesk_bench"
 GOAL_SECONDS = 1.0
@@ -72,25 +74,6 @@ def _bench_url(database: str) -> str:
     if "bench" not in database or database == parts.path.lstrip("/"):
         raise SystemExit(f"Refusing {database!r}: the bench needs a database of its own.")
     return urlunsplit(parts._replace(path=f"/{database}"))
-
-
-def _create_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=parts.username,
-        password=parts.password,
-        dbname="postgres",
-        autocommit=True,
-    ) as maintenance:
-        exists = maintenance.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if exists.fetchone() is None:
-            maintenance.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def _setup_django(url: str, database: str, server_side_binding: bool) -> None:
@@ -229,7 +212,7 @@ def _table(users: int, runs: list[Run], database: str) -> tuple[str, bool]:
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     url = _bench_url(args.database)
-    _create_database(url)
+    create_database(url)
     _setup_django(url, args.database, args.server_side_binding)
     actor = _reset(args.users)
     runs = [_publish_once(actor, number) for number in range(1, args.repeats + 1)]

@@ -4,48 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from jobs import services as job_services
-from tests.factories import DEFAULT_PASSWORD, CompositionFactory, EpisodeFactory, UserFactory
+from tests.factories import DEFAULT_PASSWORD, CompositionFactory, EpisodeFactory
 from tests.live_server import (
     WAIT,
     Api,
     LiveServer,
     api_token,
     open_socket,
-    run_server,
-    session_cookie,
     set_server_password,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 MISSING_ID = 987654321
-
-
-@pytest.fixture(scope="module")
-def server(django_db_setup) -> Iterator[LiveServer]:
-    with run_server() as live:
-        yield live
-
-
-@pytest.fixture
-def ana(transactional_db):
-    return UserFactory(username="ana", roles=["editors"])
-
-
-@pytest.fixture
-def bo(transactional_db):
-    return UserFactory(username="bo", roles=["viewers"])
-
-
-@pytest.fixture
-def ana_cookie(ana) -> str:
-    return session_cookie(ana)
 
 
 @pytest.fixture

@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from channels.db import database_sync_to_async
 
 from jobs import services as job_services
 from tests.factories import CompositionFactory, EpisodeFactory, UserFactory
-from tests.live_server import Api, LiveServer, api_token, open_socket, run_server, session_cookie
+from tests.live_server import Api, api_token, open_socket, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="module")
-def server(django_db_setup) -> Iterator[LiveServer]:
-    with run_server() as live:
-        yield live
-
-
-@pytest.fixture
-def ana(transactional_db):
-    """The editor who acts through REST."""
-    return UserFactory(username="ana", roles=["editors"])
-
-
-@pytest.fixture
-def bo(transactional_db):
-    """The viewer who watches on a socket."""
-    return UserFactory(username="bo", roles=["viewers"])
 
 
 @pytest.fixture
@@ -40,16 +20,6 @@ def ana_api(server, ana) -> Api:
 @pytest.fixture
 def bo_api(server, bo) -> Api:
     return Api(server, api_token(bo))
-
-
-@pytest.fixture
-def ana_cookie(ana) -> str:
-    return session_cookie(ana)
-
-
-@pytest.fixture
-def bo_cookie(bo) -> str:
-    return session_cookie(bo)
 
 
 @pytest.fixture

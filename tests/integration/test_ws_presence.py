@@ -10,16 +10,13 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.factories import EpisodeFactory, UserFactory
 from tests.live_server import (
     WAIT,
     Api,
     LiveServer,
     Socket,
-    api_token,
     open_socket,
     run_server,
-    session_cookie,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,12 +49,6 @@ with connect(url, additional_headers=headers, open_timeout=5) as ws:
 """
 
 
-@pytest.fixture(scope="module")
-def server(django_db_setup) -> Iterator[LiveServer]:
-    with run_server() as live:
-        yield live
-
-
 @pytest.fixture
 def short_ttl_server(django_db_setup) -> Iterator[LiveServer]:
     """A server whose sockets stay viewers 2 s after their last heartbeat, swept every 0.5 s."""
@@ -65,41 +56,6 @@ def short_ttl_server(django_db_setup) -> Iterator[LiveServer]:
         PRESENCE_SOCKET_TTL=str(SOCKET_TTL), PRESENCE_SWEEP_INTERVAL=str(SWEEP_INTERVAL)
     ) as live:
         yield live
-
-
-@pytest.fixture
-def ana(transactional_db):
-    return UserFactory(username="ana", roles=["editors"])
-
-
-@pytest.fixture
-def bo(transactional_db):
-    return UserFactory(username="bo", roles=["viewers"])
-
-
-@pytest.fixture
-def ana_cookie(ana) -> str:
-    return session_cookie(ana)
-
-
-@pytest.fixture
-def bo_cookie(bo) -> str:
-    return session_cookie(bo)
-
-
-@pytest.fixture
-def ana_token(ana) -> str:
-    return api_token(ana)
-
-
-@pytest.fixture
-def bo_token(bo) -> str:
-    return api_token(bo)
-
-
-@pytest.fixture
-def episode(transactional_db):
-    return EpisodeFactory(title="Pilot")
 
 
 def _ref(user) -> dict:

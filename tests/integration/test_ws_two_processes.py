@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.factories import EpisodeFactory, UserFactory
-from tests.live_server import Api, LiveServer, api_token, open_socket, run_servers, session_cookie
+from tests.live_server import Api, LiveServer, open_socket, run_servers
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -26,41 +25,6 @@ def one(servers) -> LiveServer:
 @pytest.fixture
 def two(servers) -> LiveServer:
     return servers[1]
-
-
-@pytest.fixture
-def ana(transactional_db):
-    return UserFactory(username="ana", roles=["editors"])
-
-
-@pytest.fixture
-def bo(transactional_db):
-    return UserFactory(username="bo", roles=["viewers"])
-
-
-@pytest.fixture
-def ana_cookie(ana) -> str:
-    return session_cookie(ana)
-
-
-@pytest.fixture
-def bo_cookie(bo) -> str:
-    return session_cookie(bo)
-
-
-@pytest.fixture
-def ana_token(ana) -> str:
-    return api_token(ana)
-
-
-@pytest.fixture
-def bo_token(bo) -> str:
-    return api_token(bo)
-
-
-@pytest.fixture
-def episode(transactional_db):
-    return EpisodeFactory(title="Pilot")
 
 
 def _ref(user) -> dict:

@@ -1,0 +1,25 @@
+"""The benches' own PostgreSQL databases: created on first use, never the project's."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+
+def create_database(url: str) -> None:
+    """Create the database that `url` names, if it does not exist yet."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    with psycopg.connect(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=parts.username,
+        password=parts.password,
+        dbname="postgres",
+        autocommit=True,
+    ) as maintenance:
+        exists = maintenance.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if exists.fetchone() is None:
+            maintenance.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
