@@ -19,7 +19,7 @@ _COPIED_FIELDS = ("event", "streams", "data", "user", "created_at")
 
 def emit(*, event: str, streams: Iterable[str], data: dict, user_id: int | None = None) -> Event:
     row = Event.objects.create(event=event, streams=list(streams), data=data, user_id=user_id)
-    transaction.on_commit(relay.schedule)
+    _wake_relay_on_commit()
     return row
 
 
@@ -31,7 +31,17 @@ def emit_many(rows: list[Event]) -> None:
         _copy(rows)
     else:
         Event.objects.bulk_create(rows, batch_size=1000)
-    transaction.on_commit(relay.schedule)
+    _wake_relay_on_commit()
+
+
+def _wake_relay_on_commit() -> None:
+    """Once per transaction: one relay round publishes all of its events.
+
+    A callback registered in a savepoint that rolls back is dropped with it, so a later
+    event of the transaction finds none and registers its own.
+    """
+    if not any(callback is relay.schedule for _, callback, _ in connection.run_on_commit):
+        transaction.on_commit(relay.schedule)
 
 
 def _copy(rows: list[Event]) -> None:

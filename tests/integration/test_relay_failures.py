@@ -10,9 +10,11 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
+from episodes import services as episode_services
 from realtime import outbox, relay
 from realtime.models import Event
 from realtime.streams import group_name
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,3 +83,13 @@ def test_run_relay_refuses_the_in_memory_layer(settings):
     with pytest.raises(CommandError, match="shared channel layer"):
         call_command("run_relay", "--once")
     assert Event.objects.get().published_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_with_many_events_wakes_the_relay_once(monkeypatch):
+    UserFactory(username="ed", roles=["editors"])
+    rounds = []
+    monkeypatch.setattr(relay, "publish_pending", lambda *a, **k: rounds.append(1) or 0)
+    episode_services.episode_create(actor=None, title="Once", episode_number=5)
+    assert Event.objects.count() >= 3
+    assert rounds == [1]
