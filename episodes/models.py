@@ -33,6 +33,7 @@ class Episode(models.Model):
         on_delete=models.SET_NULL,
         related_name="episodes_created",
     )
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -66,6 +67,7 @@ class Composition(models.Model):
         on_delete=models.SET_NULL,
         related_name="compositions_created",
     )
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
