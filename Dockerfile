@@ -16,6 +16,7 @@ COPY pyproject.toml README.md ./
 COPY accounts ./accounts
 COPY common ./common
 COPY config ./config
+COPY desk ./desk
 COPY episodes ./episodes
 COPY files ./files
 COPY jobs ./jobs

@@ -1,0 +1,1 @@
+"""The desk: a small live reference client of the public contract, served at `/`."""
