@@ -42,18 +42,25 @@ class EpisodeSerializer(serializers.ModelSerializer):
             "status",
             "air_date",
             "created_by",
+            "version",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["status", "created_at", "updated_at"]
+        read_only_fields = ["status", "version", "created_at", "updated_at"]
         # Uniqueness is checked by the service so that a race is a 400 too, not a 500.
         validators: list = []
+
+
+class ViewerStateSerializer(ViewerSerializer):
+    """A viewer, and whether one of their connections is editing the resource."""
+
+    state = serializers.ChoiceField(choices=["viewing", "editing"])
 
 
 class EpisodeDetailSerializer(EpisodeSerializer):
     """The detail adds who is viewing the episode right now (one entry per user)."""
 
-    viewers = ViewerSerializer(many=True, read_only=True)
+    viewers = ViewerStateSerializer(many=True, read_only=True)
 
     class Meta(EpisodeSerializer.Meta):
         fields = [*EpisodeSerializer.Meta.fields, "viewers"]
@@ -120,8 +127,17 @@ class CompositionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Composition
-        fields = ["id", "episode", "name", "layout", "created_by", "created_at", "updated_at"]
-        read_only_fields = ["created_at", "updated_at"]
+        fields = [
+            "id",
+            "episode",
+            "name",
+            "layout",
+            "created_by",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["version", "created_at", "updated_at"]
 
 
 class CompositionUpdateSerializer(CompositionSerializer):
@@ -135,6 +151,22 @@ class ConflictSerializer(serializers.Serializer):
     code = serializers.CharField()
     status = serializers.CharField()
     allowed_from = serializers.ListField(child=serializers.CharField())
+
+
+class EpisodeVersionMismatchSerializer(serializers.Serializer):
+    """412: the If-Match version is not the stored one; `current` is the stored episode."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    current = EpisodeSerializer()
+
+
+class CompositionVersionMismatchSerializer(serializers.Serializer):
+    """412: the If-Match version is not the stored one; `current` is the stored composition."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    current = CompositionSerializer()
 
 
 class SubscriptionSerializer(serializers.Serializer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from common.actor import as_actor
-from common.errors import ConflictError, FieldError
+from common.errors import ConflictError, DomainError, FieldError
 from episodes import signals
 from episodes.models import Composition, Episode, EpisodeSubscription
 from realtime import presence
@@ -21,6 +22,29 @@ _ALLOWED_TRANSITIONS = {
     "publish": {Episode.Status.DRAFT, Episode.Status.ARCHIVED},
     "archive": {Episode.Status.DRAFT, Episode.Status.PUBLISHED},
 }
+
+
+class VersionMismatch(DomainError):
+    """The caller's copy is stale: someone saved the object since (If-Match failed).
+
+    `current` is the object as stored now, locked, for the caller to show or merge.
+    """
+
+    status_code = 412
+    code = "precondition_failed"
+
+    def __init__(self, current: Episode | Composition) -> None:
+        kind = type(current).__name__.lower()
+        super().__init__(
+            f"This {kind} was changed since your copy (it is at version {current.version}).",
+        )
+        self.current = current
+
+
+def _check_version(locked: Episode | Composition, if_match: Collection[int] | None) -> None:
+    """`if_match`: the versions the caller accepts, or None for any (no If-Match, or `*`)."""
+    if if_match is not None and locked.version not in if_match:
+        raise VersionMismatch(locked)
 
 
 def _save_episode(episode: Episode, **kwargs: Any) -> None:
@@ -72,8 +96,20 @@ def episode_create(*, actor: AbstractBaseUser | None, **fields: Any) -> Episode:
 
 @as_actor
 @transaction.atomic
-def episode_update(*, episode: Episode, actor: AbstractBaseUser | None, **fields: Any) -> Episode:
+def episode_update(
+    *,
+    episode: Episode,
+    actor: AbstractBaseUser | None,
+    if_match: Collection[int] | None = None,
+    **fields: Any,
+) -> Episode:
+    """Change the given fields; a save that changes something moves the version on by one.
+
+    The row lock makes the version check and the increment one step: of two writers holding
+    the same version, the second finds it moved on (VersionMismatch).
+    """
     locked = Episode.objects.select_for_update().get(pk=episode.pk)
+    _check_version(locked, if_match)
     changed = [
         name
         for name in EPISODE_EDITABLE_FIELDS
@@ -82,30 +118,44 @@ def episode_update(*, episode: Episode, actor: AbstractBaseUser | None, **fields
     for name in changed:
         setattr(locked, name, fields[name])
     if changed:
-        _save_episode(locked, update_fields=[*changed, "updated_at"])
+        locked.version += 1
+        _save_episode(locked, update_fields=[*changed, "updated_at", "version"])
     _subscribe_author(locked, actor)
     return locked
 
 
 def _transition(
-    *, episode: Episode, actor: AbstractBaseUser | None, action: str, target: str
+    *,
+    episode: Episode,
+    actor: AbstractBaseUser | None,
+    action: str,
+    target: str,
+    if_match: Collection[int] | None,
 ) -> Episode:
     locked = Episode.objects.select_for_update().get(pk=episode.pk)
+    _check_version(locked, if_match)
     if locked.status not in _ALLOWED_TRANSITIONS[action]:
         raise ConflictError(
             f"Cannot {action} an episode that is {locked.status}.",
             extra={"status": locked.status, "allowed_from": sorted(_ALLOWED_TRANSITIONS[action])},
         )
     locked.status = target
-    locked.save(update_fields=["status", "updated_at"])
+    locked.version += 1
+    locked.save(update_fields=["status", "updated_at", "version"])
     return locked
 
 
 @as_actor
 @transaction.atomic
-def episode_publish(*, episode: Episode, actor: AbstractBaseUser | None) -> Episode:
+def episode_publish(
+    *, episode: Episode, actor: AbstractBaseUser | None, if_match: Collection[int] | None = None
+) -> Episode:
     episode = _transition(
-        episode=episode, actor=actor, action="publish", target=Episode.Status.PUBLISHED
+        episode=episode,
+        actor=actor,
+        action="publish",
+        target=Episode.Status.PUBLISHED,
+        if_match=if_match,
     )
     signals.episode_published.send(sender=Episode, episode=episode, actor=actor)
     return episode
@@ -113,9 +163,15 @@ def episode_publish(*, episode: Episode, actor: AbstractBaseUser | None) -> Epis
 
 @as_actor
 @transaction.atomic
-def episode_archive(*, episode: Episode, actor: AbstractBaseUser | None) -> Episode:
+def episode_archive(
+    *, episode: Episode, actor: AbstractBaseUser | None, if_match: Collection[int] | None = None
+) -> Episode:
     episode = _transition(
-        episode=episode, actor=actor, action="archive", target=Episode.Status.ARCHIVED
+        episode=episode,
+        actor=actor,
+        action="archive",
+        target=Episode.Status.ARCHIVED,
+        if_match=if_match,
     )
     signals.episode_archived.send(sender=Episode, episode=episode, actor=actor)
     return episode
@@ -123,7 +179,12 @@ def episode_archive(*, episode: Episode, actor: AbstractBaseUser | None) -> Epis
 
 @as_actor
 @transaction.atomic
-def episode_delete(*, episode: Episode, actor: AbstractBaseUser | None) -> None:
+def episode_delete(
+    *, episode: Episode, actor: AbstractBaseUser | None, if_match: Collection[int] | None = None
+) -> None:
+    if if_match is not None:
+        episode = Episode.objects.select_for_update().get(pk=episode.pk)
+        _check_version(episode, if_match)
     episode.delete()
 
 
@@ -170,9 +231,15 @@ def composition_create(
 @as_actor
 @transaction.atomic
 def composition_update(
-    *, composition: Composition, actor: AbstractBaseUser | None, **fields: Any
+    *,
+    composition: Composition,
+    actor: AbstractBaseUser | None,
+    if_match: Collection[int] | None = None,
+    **fields: Any,
 ) -> Composition:
+    """Change the given fields; as `episode_update`, a change moves the version on by one."""
     locked = Composition.objects.select_for_update().get(pk=composition.pk)
+    _check_version(locked, if_match)
     changed = [
         name
         for name in COMPOSITION_EDITABLE_FIELDS
@@ -181,11 +248,20 @@ def composition_update(
     for name in changed:
         setattr(locked, name, fields[name])
     if changed:
-        locked.save(update_fields=[*changed, "updated_at"])
+        locked.version += 1
+        locked.save(update_fields=[*changed, "updated_at", "version"])
     return locked
 
 
 @as_actor
 @transaction.atomic
-def composition_delete(*, composition: Composition, actor: AbstractBaseUser | None) -> None:
+def composition_delete(
+    *,
+    composition: Composition,
+    actor: AbstractBaseUser | None,
+    if_match: Collection[int] | None = None,
+) -> None:
+    if if_match is not None:
+        composition = Composition.objects.select_for_update().get(pk=composition.pk)
+        _check_version(composition, if_match)
     composition.delete()

@@ -54,6 +54,8 @@ class Job(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     # `host:pid` of the process running the current attempt.
     worker = models.CharField(max_length=255, blank=True, default="")
+    # When a `retrying` job's next attempt is due (its backoff), for clients joining late.
+    next_retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]

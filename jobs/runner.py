@@ -137,6 +137,8 @@ def job_run(*, job_id: int, worker: str = "") -> Outcome:
     attempt = running.attempts
     log = logger.bind(job_id=job_id, job_type=running.type, attempt=attempt)
     started = timezone.now()
+    # Decided before the attempt, so that the job records the delay the task retries after.
+    delay = backoff(attempt)
     try:
         result = _run_handler(running)
     except JobError as exc:
@@ -144,11 +146,15 @@ def job_run(*, job_id: int, worker: str = "") -> Outcome:
         done = services.job_fail(job=running, error=str(exc), retryable=False, attempt=attempt)
     except RetryableJobError as exc:
         log.info("job_attempt_failed", error=str(exc))
-        done = services.job_fail(job=running, error=str(exc), retryable=True, attempt=attempt)
+        done = services.job_fail(
+            job=running, error=str(exc), retryable=True, attempt=attempt, retry_in=delay
+        )
     except Exception as exc:
         log.exception("job_handler_crashed")
         error = f"{type(exc).__name__}: {exc}"
-        done = services.job_fail(job=running, error=error, retryable=True, attempt=attempt)
+        done = services.job_fail(
+            job=running, error=error, retryable=True, attempt=attempt, retry_in=delay
+        )
     else:
         done = services.job_complete(job=running, result=result, attempt=attempt)
         log.info("job_completed", seconds=(timezone.now() - started).total_seconds())
@@ -156,7 +162,7 @@ def job_run(*, job_id: int, worker: str = "") -> Outcome:
         log.warning("job_attempt_superseded", current_attempt=done.attempts)
         return Outcome("superseded", job=done)
     if done.status == Job.Status.RETRYING:
-        return Outcome(done.status, retry_in=backoff(attempt), job=done)
+        return Outcome(done.status, retry_in=delay, job=done)
     return Outcome(done.status, job=done)
 
 

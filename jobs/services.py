@@ -158,8 +158,17 @@ def job_claim(*, job: Job, worker: str = "") -> Claim:
     locked.started_at = now
     locked.lease_expires_at = _lease_end(now)
     locked.worker = worker or current_worker()
+    locked.next_retry_at = None
     locked.save(
-        update_fields=["status", "attempts", "progress", "started_at", "lease_expires_at", "worker"]
+        update_fields=[
+            "status",
+            "attempts",
+            "progress",
+            "started_at",
+            "lease_expires_at",
+            "worker",
+            "next_retry_at",
+        ]
     )
     _announce(locked, previous)
     return Claim("started", locked)
@@ -239,27 +248,48 @@ def job_complete(
     return locked
 
 
+def _retry_delay(attempt: int) -> float:
+    from jobs.runner import backoff  # the runner imports this module
+
+    return backoff(attempt)
+
+
 @transaction.atomic
-def job_fail(*, job: Job, error: str, retryable: bool, attempt: int | None = None) -> Job:
+def job_fail(
+    *,
+    job: Job,
+    error: str,
+    retryable: bool,
+    attempt: int | None = None,
+    retry_in: float | None = None,
+) -> Job:
     """An attempt failed: `retrying` while attempts remain, then `dead`; `failed` if final.
 
-    With `attempt`, only while that attempt is the current one.
+    With `attempt`, only while that attempt is the current one. A retrying job records when
+    its next attempt is due (`next_retry_at`): `retry_in` seconds from now, the delay the
+    caller will retry after (by default the runner's backoff for this attempt).
     """
     locked = _locked(job)
     if locked.is_finished or _superseded(locked, attempt):
         return locked
     previous = locked.status
+    now = timezone.now()
+    locked.next_retry_at = None
     if not retryable:
         locked.status = Job.Status.FAILED
     elif locked.attempts < locked.max_attempts:
         locked.status = Job.Status.RETRYING
+        delay = retry_in if retry_in is not None else _retry_delay(locked.attempts)
+        locked.next_retry_at = now + timedelta(seconds=delay)
     else:
         locked.status = Job.Status.DEAD
     locked.error = error[:ERROR_MAX_CHARS]
     if locked.is_finished:
-        locked.finished_at = timezone.now()
+        locked.finished_at = now
     locked.lease_expires_at = None
-    locked.save(update_fields=["status", "error", "finished_at", "lease_expires_at"])
+    locked.save(
+        update_fields=["status", "error", "finished_at", "lease_expires_at", "next_retry_at"]
+    )
     _announce(locked, previous)
     return locked
 
@@ -275,6 +305,7 @@ def _requeue(locked: Job, actor: AbstractBaseUser | None) -> Job:
     locked.finished_at = None
     locked.lease_expires_at = None
     locked.worker = ""
+    locked.next_retry_at = None
     locked.save()
     _announce(locked, previous, actor)
     _dispatch_on_commit(locked)

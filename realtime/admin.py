@@ -1,10 +1,10 @@
-"""Admin: read-only activity and event lists, and notifications."""
+"""Admin: read-only activity and event lists; notifications, their preferences and mutes."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from realtime.models import Activity, Event, Notification
+from realtime.models import Activity, EpisodeMute, Event, Notification, NotificationPreference
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -37,9 +37,26 @@ class EventAdmin(ReadOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "user", "type", "message", "read_at"]
+    list_display = ["created_at", "updated_at", "user", "type", "message", "read_at"]
     list_filter = ["type"]
     search_fields = ["user__username", "message"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
     show_full_result_count = False
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "type", "enabled"]
+    list_filter = ["type", "enabled"]
+    search_fields = ["user__username"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(EpisodeMute)
+class EpisodeMuteAdmin(admin.ModelAdmin):
+    list_display = ["user", "episode", "created_at"]
+    search_fields = ["user__username", "episode__title"]
+    list_select_related = ["user", "episode"]
+    raw_id_fields = ["user", "episode"]

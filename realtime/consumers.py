@@ -20,7 +20,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from realtime import connection, limits, streams
+from realtime import connection, limits, presence, streams
 from realtime.outgoing import Outgoing
 from realtime.stream_access import stream_access
 
@@ -104,6 +104,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         for stream in [*self.automatic, *self.subscribed]:
             await self.channel_layer.group_discard(streams.group_name(stream), self.channel_name)
         for stream in list(self.subscribed):
+            await self._stop_editing(stream)
             await self.viewing.leave(stream)
 
     # --- frames from the client ------------------------------------------------------------
@@ -128,6 +129,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         "unsubscribe": "on_unsubscribe",
         "resume": "on_resume",
         "heartbeat": "on_heartbeat",
+        "presence": "on_presence",
     }
 
     async def on_subscribe(self, frame: dict[str, Any]) -> None:
@@ -148,6 +150,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         reply: dict[str, Any] = {"type": "subscribed", "stream": stream}
         if connection.is_resource_stream(stream):
             reply["viewers"] = await self.viewing.join(stream)
+        kind, key = streams.parse(stream) or ("", None)
+        if kind == "job" and key is not None:
+            # Read after joining the group: any change after this state arrives as an event.
+            reply["job"] = await database_sync_to_async(connection.job_snapshot)(int(key))
         await self.send_frame(reply)
 
     async def on_unsubscribe(self, frame: dict[str, Any]) -> None:
@@ -158,8 +164,40 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if stream in self.subscribed:
             self.subscribed.discard(stream)
             await self.channel_layer.group_discard(streams.group_name(stream), self.channel_name)
+            await self._stop_editing(stream)
             await self.viewing.leave(stream)
         await self.send_frame({"type": "unsubscribed", "stream": stream})
+
+    async def on_presence(self, frame: dict[str, Any]) -> None:
+        """`viewing` or `editing` on a subscribed episode or composition stream."""
+        stream, state = frame.get("stream"), frame.get("state")
+        if not isinstance(stream, str):
+            await self.send_error("bad_request", "`stream` must be a string.")
+            return
+        if state not in presence.STATES:
+            await self.send_error("bad_request", "`state` must be viewing or editing.", stream)
+            return
+        if not connection.is_presence_stream(stream):
+            detail = "Presence is kept on episode:<id> and composition:<id> streams."
+            await self.send_error("bad_request", detail, stream)
+            return
+        if stream not in self.subscribed:
+            await self.send_error("not_subscribed", "Subscribe to the stream first.", stream)
+            return
+        editing = connection.editing_stream(stream)
+        if state == presence.EDITING and not self.viewing.is_editing(stream):
+            await self.channel_layer.group_add(streams.group_name(editing), self.channel_name)
+        elif state == presence.VIEWING:
+            await self._stop_editing(stream)
+        viewers = await self.viewing.set_state(stream, state)
+        await self.send_frame(
+            {"type": "presence_ack", "stream": stream, "state": state, "viewers": viewers}
+        )
+
+    async def _stop_editing(self, stream: str) -> None:
+        if self.viewing.is_editing(stream):
+            editing = connection.editing_stream(stream)
+            await self.channel_layer.group_discard(streams.group_name(editing), self.channel_name)
 
     async def on_heartbeat(self, frame: dict[str, Any]) -> None:
         for stream in list(self.subscribed):
@@ -217,9 +255,22 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         event_id = message["id"]
         if event_id in self.delivered or self.closing:
             return
+        if message["stream"].startswith(connection.EDITING_PREFIX) and not self._for_editor(
+            message
+        ):
+            return
         self.delivered.add(event_id)
         if not self.outgoing.put(message["text"]):
             await self._close_too_slow()
+
+    def _for_editor(self, message: dict[str, Any]) -> bool:
+        """A `revision_saved` goes to the other editors: not to a connection that stopped
+        editing meanwhile, nor to the saver's own connections."""
+        stream = message["stream"].removeprefix(connection.EDITING_PREFIX)
+        if not self.viewing.is_editing(stream):
+            return False
+        actor = (orjson.loads(message["text"]).get("data") or {}).get("actor") or {}
+        return actor.get("id") != self.user.pk
 
     # --- sending ---------------------------------------------------------------------------------
 

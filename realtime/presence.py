@@ -2,6 +2,10 @@
 
 A resource type and id in, viewers out; no app is imported, so apps call this module and
 never the other way round. The async API runs on the event loop; `*_sync` wrap it for views.
+
+Each connection is `viewing` or `editing`; a user's state is `editing` while any of their
+live connections is. A change of a staying user's state is reported once, by whichever
+operation makes it (a touch, a leave, or the sweep of an editing connection that expired).
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ logger = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 REST_CONNECTION_ID = "rest"
+VIEWING = "viewing"
+EDITING = "editing"
+STATES = frozenset({VIEWING, EDITING})
 DEFAULT_KEY_PREFIX = "presence"
 REDIS_MAX_CONNECTIONS = 10_000
 SOCKET_TIMEOUT = 1.0
@@ -50,26 +57,37 @@ class Viewer(TypedDict):
     user_id: int
     username: str
     since: str
+    state: str
 
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """What one touch or leave did: did the user just join or leave, and who views now."""
+    """What one touch or leave did: did the user just join or leave, or change state
+    (`state_changed`, while staying a viewer), and who views now."""
 
     joined: bool = False
     left: bool = False
     viewers: list[Viewer] = field(default_factory=list)
+    state_changed: bool = False
+
+    def state_of(self, user_id: int) -> str:
+        return next((v["state"] for v in self.viewers if v["user_id"] == user_id), VIEWING)
 
 
 @dataclass(frozen=True, slots=True)
 class Departure:
-    """A user whose last connection to a resource expired, found by exactly one sweep."""
+    """A user whose last connection to a resource expired, found by exactly one sweep.
+
+    `left` False: the user stays, but the editing connection that expired was their last
+    one editing, so they are now `viewing`.
+    """
 
     resource_type: str
     resource_id: str
     user_id: int
     username: str
     viewers_after: list[Viewer]
+    left: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +121,17 @@ def _iso(timestamp: float) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def _ordered(users: Iterable[tuple[int, str, float]]) -> list[Viewer]:
+def _ordered(users: Iterable[tuple[int, str, float]], editing: set[int]) -> list[Viewer]:
     rows = sorted(users, key=lambda row: (row[2], row[0]))
-    return [{"user_id": uid, "username": name, "since": _iso(since)} for uid, name, since in rows]
+    return [
+        {
+            "user_id": uid,
+            "username": name,
+            "since": _iso(since),
+            "state": EDITING if uid in editing else VIEWING,
+        }
+        for uid, name, since in rows
+    ]
 
 
 def _member(user_id: int, connection_id: str) -> str:
@@ -127,6 +153,7 @@ class Backend(Protocol):
         connection_id: str,
         ttl: float,
         now: float,
+        state: str | None = None,
     ) -> Transition: ...
 
     async def leave(
@@ -147,10 +174,22 @@ class Backend(Protocol):
 class _Room:
     members: dict[tuple[int, str], float] = field(default_factory=dict)
     users: dict[int, tuple[str, float]] = field(default_factory=dict)
+    # The connections (members) that are editing; expired ones stay until dropped.
+    editing: set[tuple[int, str]] = field(default_factory=set)
 
     def live(self, now: float) -> list[Viewer]:
-        live = {uid for (uid, _), expiry in self.members.items() if expiry > now}
-        return _ordered((uid, *self.users[uid]) for uid in live if uid in self.users)
+        live = {key for key, expiry in self.members.items() if expiry > now}
+        users = {uid for uid, _ in live}
+        editors = {uid for uid, _ in live & self.editing}
+        return _ordered(((uid, *self.users[uid]) for uid in users if uid in self.users), editors)
+
+    def is_editing(self, user_id: int) -> bool:
+        """Editing as last reported: any connection of the user marked editing, live or not."""
+        return any(uid == user_id for uid, _ in self.editing)
+
+    def drop(self, key: tuple[int, str]) -> None:
+        self.members.pop(key, None)
+        self.editing.discard(key)
 
     def drop_expired_of(self, user_id: int, now: float) -> bool:
         """Forget the user's expired connections; True when a live one remains."""
@@ -160,7 +199,7 @@ class _Room:
                 if expiry > now:
                     still = True
                 else:
-                    del self.members[key]
+                    self.drop(key)
         return still
 
 
@@ -194,15 +233,26 @@ class MemoryBackend:
         connection_id: str,
         ttl: float,
         now: float,
+        state: str | None = None,
     ) -> Transition:
+        key = (user_id, connection_id)
         with self._store.lock:
             room = self._store.rooms.setdefault(resource, _Room())
+            before = room.is_editing(user_id)
             was_viewer = room.drop_expired_of(user_id, now)
-            room.members[(user_id, connection_id)] = now + ttl
+            room.members[key] = now + ttl
+            if state == EDITING:
+                room.editing.add(key)
+            elif state == VIEWING:
+                room.editing.discard(key)
             known = room.users.get(user_id)
             since = known[1] if was_viewer and known else now
             room.users[user_id] = (username, since)
-            return Transition(joined=not was_viewer, viewers=room.live(now))
+            return Transition(
+                joined=not was_viewer,
+                viewers=room.live(now),
+                state_changed=was_viewer and before != room.is_editing(user_id),
+            )
 
     async def leave(
         self, resource: _Resource, *, user_id: int, connection_id: str, now: float
@@ -211,13 +261,16 @@ class MemoryBackend:
             room = self._store.rooms.get(resource)
             if room is None:
                 return Transition()
-            room.members.pop((user_id, connection_id), None)
-            left = False
+            before = room.is_editing(user_id)
+            room.drop((user_id, connection_id))
+            left = changed = False
             if not room.drop_expired_of(user_id, now):
                 left = room.users.pop(user_id, None) is not None
+            else:
+                changed = before and not room.is_editing(user_id)
             if not room.members:
                 del self._store.rooms[resource]
-            return Transition(left=left, viewers=room.live(now))
+            return Transition(left=left, viewers=room.live(now), state_changed=changed)
 
     async def viewers(self, resource: _Resource, *, now: float) -> list[Viewer]:
         with self._store.lock:
@@ -229,8 +282,9 @@ class MemoryBackend:
         with self._store.lock:
             for resource, room in list(self._store.rooms.items()):
                 expired = [key for key, expiry in room.members.items() if expiry <= now]
+                stopped_editing = {key[0] for key in expired if key in room.editing}
                 for key in expired:
-                    del room.members[key]
+                    room.drop(key)
                 staying = {uid for uid, _ in room.members}
                 gone = list(dict.fromkeys(uid for uid, _ in expired))
                 found = [
@@ -238,13 +292,25 @@ class MemoryBackend:
                     for uid in gone
                     if uid not in staying and uid in room.users
                 ]
+                updated = [
+                    (uid, room.users[uid][0])
+                    for uid in gone
+                    if uid in stopped_editing
+                    and uid in staying
+                    and uid in room.users
+                    and not room.is_editing(uid)
+                ]
                 if not room.members:
                     del self._store.rooms[resource]
-                if found:
+                if found or updated:
                     after = room.live(now)
                     departures.extend(
                         Departure(resource.type, resource.id, uid, name, list(after))
                         for uid, name in found
+                    )
+                    departures.extend(
+                        Departure(resource.type, resource.id, uid, name, list(after), left=False)
+                        for uid, name in updated
                     )
         return departures
 
@@ -256,13 +322,14 @@ class MemoryBackend:
 #
 # Per resource: a sorted set `<prefix>:<type>:<id>` of `<user_id>:<connection_id>` scored by
 # expiry, a hash `<prefix>:<type>:<id>:users` with `name:<uid>` and `since:<uid>` for each user
-# who has a connection there, and a set `<prefix>:active` of `<type>:<id>` for the sweeper.
+# who has a connection there, a set `<prefix>:<type>:<id>:editing` of the members editing, and
+# a set `<prefix>:active` of `<type>:<id>` for the sweeper.
 # Each operation is one Lua script, hence atomic: whichever script removes a user's last
 # connection deletes the user's hash fields, and only the one whose HDEL removed them
 # reports the departure (exactly once across leaves and concurrent sweepers).
 
 _USER_LOOP = """
-local function drop_expired_of(key, uid, now)
+local function drop_expired_of(key, editing, uid, now)
   local mine = uid .. ':'
   local still = false
   local all = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
@@ -272,6 +339,7 @@ local function drop_expired_of(key, uid, now)
         still = true
       else
         redis.call('ZREM', key, all[i])
+        redis.call('SREM', editing, all[i])
       end
     end
   end
@@ -279,13 +347,32 @@ local function drop_expired_of(key, uid, now)
 end
 """
 
-# KEYS: members, users, active. ARGV: member, user_id, username, now, expiry, entry, grace.
+# Editing as last reported: any member of the user in the editing set, live or not.
+_IS_EDITING = """
+local function is_editing(editing, uid)
+  local mine = uid .. ':'
+  for _, m in ipairs(redis.call('SMEMBERS', editing)) do
+    if string.sub(m, 1, #mine) == mine then return true end
+  end
+  return false
+end
+"""
+
+# KEYS: members, users, active, editing.
+# ARGV: member, user_id, username, now, expiry, entry, grace, state ('' keeps it).
 _TOUCH = (
     _USER_LOOP
+    + _IS_EDITING
     + """
 local now = tonumber(ARGV[4])
-local was_viewer = drop_expired_of(KEYS[1], ARGV[2], now)
+local before = is_editing(KEYS[4], ARGV[2])
+local was_viewer = drop_expired_of(KEYS[1], KEYS[4], ARGV[2], now)
 redis.call('ZADD', KEYS[1], ARGV[5], ARGV[1])
+if ARGV[8] == 'editing' then
+  redis.call('SADD', KEYS[4], ARGV[1])
+elseif ARGV[8] == 'viewing' then
+  redis.call('SREM', KEYS[4], ARGV[1])
+end
 if not was_viewer or redis.call('HEXISTS', KEYS[2], 'since:' .. ARGV[2]) == 0 then
   redis.call('HSET', KEYS[2], 'since:' .. ARGV[2], ARGV[4])
 end
@@ -295,45 +382,62 @@ local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 local keep = math.max(math.ceil(tonumber(last[2]) - now), 1) + tonumber(ARGV[7])
 redis.call('EXPIRE', KEYS[1], string.format('%d', keep))
 redis.call('EXPIRE', KEYS[2], string.format('%d', keep))
+redis.call('EXPIRE', KEYS[4], string.format('%d', keep))
+local changed = was_viewer and before ~= is_editing(KEYS[4], ARGV[2])
 return {was_viewer and 0 or 1,
         redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[4], '+inf'),
-        redis.call('HGETALL', KEYS[2])}
+        redis.call('HGETALL', KEYS[2]),
+        changed and 1 or 0,
+        redis.call('SMEMBERS', KEYS[4])}
 """
 )
 
-# KEYS: members, users, active. ARGV: member, user_id, now, entry.
+# KEYS: members, users, active, editing. ARGV: member, user_id, now, entry.
 _LEAVE = (
     _USER_LOOP
+    + _IS_EDITING
     + """
 local now = tonumber(ARGV[3])
+local before = is_editing(KEYS[4], ARGV[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
-local left = 0
-if not drop_expired_of(KEYS[1], ARGV[2], now) then
+redis.call('SREM', KEYS[4], ARGV[1])
+local left, changed = 0, 0
+if not drop_expired_of(KEYS[1], KEYS[4], ARGV[2], now) then
   left = redis.call('HDEL', KEYS[2], 'since:' .. ARGV[2], 'name:' .. ARGV[2])
+elseif before and not is_editing(KEYS[4], ARGV[2]) then
+  changed = 1
 end
 if redis.call('ZCARD', KEYS[1]) == 0 then
-  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
   redis.call('SREM', KEYS[3], ARGV[4])
 end
 return {left > 0 and 1 or 0,
         redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[3], '+inf'),
-        redis.call('HGETALL', KEYS[2])}
+        redis.call('HGETALL', KEYS[2]),
+        changed,
+        redis.call('SMEMBERS', KEYS[4])}
 """
 )
 
-# KEYS: members, users. ARGV: now.
+# KEYS: members, users, editing. ARGV: now.
 _VIEWERS = """
 return {redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf'),
-        redis.call('HGETALL', KEYS[2])}
+        redis.call('HGETALL', KEYS[2]),
+        redis.call('SMEMBERS', KEYS[3])}
 """
 
-# KEYS: members, users, active. ARGV: now, entry.
-_SWEEP = """
+# KEYS: members, users, active, editing. ARGV: now, entry.
+# Returns the users who left and the users who stopped editing (uid, name pairs), and the
+# viewers after, when there is anything to report.
+_SWEEP = (
+    _IS_EDITING
+    + """
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-local gone, order = {}, {}
+local gone, order, stopped = {}, {}, {}
 for _, m in ipairs(expired) do
   if redis.call('ZREM', KEYS[1], m) == 1 then
     local uid = string.match(m, '^([^:]+):')
+    if redis.call('SREM', KEYS[4], m) == 1 and uid then stopped[uid] = true end
     if uid and not gone[uid] then
       gone[uid] = true
       table.insert(order, uid)
@@ -345,40 +449,50 @@ for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local uid = string.match(m, '^([^:]+):')
   if uid then staying[uid] = true end
 end
-local departed = {}
+local departed, updated = {}, {}
 for _, uid in ipairs(order) do
+  local name = redis.call('HGET', KEYS[2], 'name:' .. uid)
   if not staying[uid] then
-    local name = redis.call('HGET', KEYS[2], 'name:' .. uid)
     if redis.call('HDEL', KEYS[2], 'since:' .. uid, 'name:' .. uid) > 0 then
       table.insert(departed, uid)
       table.insert(departed, name or '')
     end
+  elseif stopped[uid] and name and not is_editing(KEYS[4], uid) then
+    table.insert(updated, uid)
+    table.insert(updated, name)
   end
 end
 if redis.call('ZCARD', KEYS[1]) == 0 then
-  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
   redis.call('SREM', KEYS[3], ARGV[2])
 end
-if #departed == 0 then
-  return {departed, {}, {}}
+if #departed == 0 and #updated == 0 then
+  return {departed, {}, {}, updated, {}}
 end
 return {departed,
         redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf'),
-        redis.call('HGETALL', KEYS[2])}
+        redis.call('HGETALL', KEYS[2]),
+        updated,
+        redis.call('SMEMBERS', KEYS[4])}
 """
+)
 
 _SCRIPTS = {"touch": _TOUCH, "leave": _LEAVE, "viewers": _VIEWERS, "sweep": _SWEEP}
 
 
-def _viewers_from(live_members: list[str], user_fields: list[str]) -> list[Viewer]:
+def _viewers_from(
+    live_members: list[str], user_fields: list[str], editing_members: list[str]
+) -> list[Viewer]:
     fields = dict(zip(user_fields[::2], user_fields[1::2], strict=True))
     live = {uid for uid in map(_member_user, live_members) if uid is not None}
+    editing = set(editing_members).intersection(live_members)
+    editors = {uid for uid in map(_member_user, editing) if uid is not None}
     rows = []
     for uid in live:
         name, since = fields.get(f"name:{uid}"), fields.get(f"since:{uid}")
         if name is not None and since is not None:
             rows.append((uid, name, float(since)))
-    return _ordered(rows)
+    return _ordered(rows, editors)
 
 
 @dataclass
@@ -404,8 +518,9 @@ class RedisBackend:
         return f"{self.prefix}:{resource.type}:{resource.id}"
 
     def _keys(self, resource: _Resource) -> list[str]:
+        """members, users, active, editing."""
         members = self._members_key(resource)
-        return [members, f"{members}:users", f"{self.prefix}:active"]
+        return [members, f"{members}:users", f"{self.prefix}:active", f"{members}:editing"]
 
     def _connection(self) -> _Connection:
         loop = asyncio.get_running_loop()
@@ -451,6 +566,7 @@ class RedisBackend:
         connection_id: str,
         ttl: float,
         now: float,
+        state: str | None = None,
     ) -> Transition:
         args = [
             _member(user_id, connection_id),
@@ -460,20 +576,32 @@ class RedisBackend:
             repr(now + ttl),
             resource.entry,
             KEY_GRACE_SECONDS,
+            state or "",
         ]
-        joined, live, fields = await self._run("touch", self._keys(resource), args)
-        return Transition(joined=bool(joined), viewers=_viewers_from(live, fields))
+        joined, live, fields, changed, editing = await self._run(
+            "touch", self._keys(resource), args
+        )
+        return Transition(
+            joined=bool(joined),
+            viewers=_viewers_from(live, fields, editing),
+            state_changed=bool(changed),
+        )
 
     async def leave(
         self, resource: _Resource, *, user_id: int, connection_id: str, now: float
     ) -> Transition:
         args = [_member(user_id, connection_id), user_id, repr(now), resource.entry]
-        left, live, fields = await self._run("leave", self._keys(resource), args)
-        return Transition(left=bool(left), viewers=_viewers_from(live, fields))
+        left, live, fields, changed, editing = await self._run("leave", self._keys(resource), args)
+        return Transition(
+            left=bool(left),
+            viewers=_viewers_from(live, fields, editing),
+            state_changed=bool(changed),
+        )
 
     async def viewers(self, resource: _Resource, *, now: float) -> list[Viewer]:
-        live, fields = await self._run("viewers", self._keys(resource)[:2], [repr(now)])
-        return _viewers_from(live, fields)
+        members, users, _, editing = self._keys(resource)
+        live, fields, editors = await self._run("viewers", [members, users, editing], [repr(now)])
+        return _viewers_from(live, fields, editors)
 
     async def _active_entries(self) -> list[str]:
         client = self._connection().client
@@ -491,15 +619,19 @@ class RedisBackend:
             resource = _Resource.parse(entry)
             if resource is None:
                 continue
-            departed, live, fields = await self._run(
+            departed, live, fields, updated, editing = await self._run(
                 "sweep", self._keys(resource), [repr(now), entry]
             )
-            if not departed:
+            if not departed and not updated:
                 continue
-            after = _viewers_from(live, fields)
+            after = _viewers_from(live, fields, editing)
             for uid, name in zip(departed[::2], departed[1::2], strict=True):
                 departures.append(
                     Departure(resource.type, resource.id, int(uid), name, list(after))
+                )
+            for uid, name in zip(updated[::2], updated[1::2], strict=True):
+                departures.append(
+                    Departure(resource.type, resource.id, int(uid), name, list(after), left=False)
                 )
         return departures
 
@@ -549,6 +681,12 @@ def _at(now: float | None) -> float:
     return _clock() if now is None else float(now)
 
 
+def _state(state: str | None) -> str | None:
+    if state is not None and state not in STATES:
+        raise ValueError(f"presence state must be one of {sorted(STATES)}, not {state!r}")
+    return state
+
+
 async def touch(
     resource_type: str,
     resource_id: int | str,
@@ -558,10 +696,13 @@ async def touch(
     connection_id: str,
     ttl: float | None = None,
     now: float | None = None,
+    state: str | None = None,
 ) -> Transition:
     """Add or refresh one connection of a user for `ttl` seconds (default PRESENCE_TTL).
 
     `joined` is True when the user had no live connection to the resource before.
+    `state` (viewing or editing) sets the connection's; None keeps it (a new one views).
+    `state_changed` is True when the user, a viewer before, is now editing or no longer is.
     """
     return await _backend().touch(
         _resource(resource_type, resource_id),
@@ -570,6 +711,7 @@ async def touch(
         connection_id=str(connection_id),
         ttl=_ttl(ttl),
         now=_at(now),
+        state=_state(state),
     )
 
 
@@ -598,7 +740,8 @@ async def viewers(
 
 
 async def sweep(now: float | None = None) -> list[Departure]:
-    """Forget expired connections; report each user whose last one expired, exactly once."""
+    """Forget expired connections; report each user whose last one expired, exactly once,
+    and each staying user whose last editing one expired (`left` False)."""
     return await _backend().sweep(now=_at(now))
 
 

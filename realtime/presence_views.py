@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAuthenticatedMember
+from episodes.serializers import ViewerStateSerializer
 from realtime import flags, presence, tickets
-from realtime.serializers import PresenceSerializer, TicketSerializer
+from realtime.serializers import TicketSerializer
 from realtime.stream_access import stream_access
+
+
+class PresenceStateSerializer(serializers.Serializer):
+    """Who views a resource, each `viewing` or `editing` (the schema of the answer)."""
+
+    viewers = ViewerStateSerializer(many=True)
 
 
 class TicketView(APIView):
@@ -32,7 +39,10 @@ class PresenceView(APIView):
     permission_classes = [IsAuthenticatedMember]
 
     @extend_schema(
-        responses={200: PresenceSerializer, 404: OpenApiResponse(description="No such resource")}
+        responses={
+            200: PresenceStateSerializer,
+            404: OpenApiResponse(description="No such resource"),
+        }
     )
     def get(self, request, resource_type: str, resource_id: int):
         access = stream_access(user=request.user, stream=f"{resource_type}:{resource_id}")

@@ -8,6 +8,7 @@ carry the event. App code only saves models and sends its signals.
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 import structlog
@@ -24,7 +25,7 @@ from files import signals as file_signals
 from files.models import FileAsset
 from jobs import signals as job_signals
 from jobs.models import Job
-from realtime import events, flags, recipients
+from realtime import events, flags, grouping, recipients
 from realtime.services import (
     NotificationPlan,
     activity_log,
@@ -144,18 +145,19 @@ def _episode_updated(episode: Episode, changed: list[str], actor: Any) -> None:
             metadata={"title": episode.title, "changed_fields": changed},
             **ids,
         )
-        username = actor.get_username() if actor is not None else "system"
+        actor_ref = events.actor_ref(actor)
         notifications_send(
             plan=NotificationPlan(
                 type="episode_updated",
-                message=f"{episode.title} updated by {username}",
-                data={
-                    "episode_id": episode.pk,
-                    "title": episode.title,
-                    "changed_fields": changed,
-                    "actor": events.actor_ref(actor),
-                },
-                recipients=lambda: recipients.episode_subscribers(episode.pk),
+                message=grouping.episode_update_message(episode.title, [actor_ref]),
+                data=grouping.episode_update_data(
+                    episode_id=episode.pk,
+                    title=episode.title,
+                    changed_fields=changed,
+                    actor=actor_ref,
+                ),
+                recipients=partial(recipients.episode_subscribers_not_viewing, episode.pk),
+                group=grouping.episode_updates(episode.pk),
             ),
             actor=actor,
             **ids,
@@ -180,7 +182,7 @@ def episode_published(sender, episode: Episode, actor: Any = None, **kwargs) -> 
                     "title": episode.title,
                     "actor": events.actor_ref(actor),
                 },
-                recipients=recipients.every_active_user,
+                recipients=partial(recipients.every_active_user, episode_id=episode.pk),
             ),
             actor=actor,
             **ids,
@@ -319,6 +321,37 @@ def composition_deleted(sender, instance: Composition, origin: Any = None, **kwa
         )
 
 
+# --- Edit conflicts ---------------------------------------------------------------------------
+
+
+@receiver(post_save, sender=Episode)
+@receiver(post_save, sender=Composition)
+def revision_saved(
+    sender, instance: Any, created: bool, raw: bool = False, update_fields=None, **kwargs
+) -> None:
+    """`revision_saved` to the connections editing the object, when a save moved its version
+    on (the services save `version` with every change). The consumer leaves out the saver's
+    own connections."""
+    if raw or created or not update_fields or "version" not in update_fields:
+        return
+    if not flags.websocket_broadcast():
+        return
+    from realtime.connection import editing_stream
+    from realtime.services import events_emit, side_effect
+
+    resource_type = sender.__name__.lower()
+    # One savepoint (a write's cost): whatever fails in it, the save still commits.
+    with side_effect("events", action="revision_saved", resource_type=resource_type):
+        data = {
+            "actor": events.actor_ref(_actor()),
+            "version": instance.version,
+            "resource_type": resource_type,
+            "resource_id": instance.pk,
+        }
+        stream = editing_stream(f"{resource_type}:{instance.pk}")
+        events_emit([events.EventSpec("revision_saved", (stream,), data)])
+
+
 # --- Files ------------------------------------------------------------------------------------
 
 
@@ -420,7 +453,7 @@ def _job_failed_notify(job: Job, actor: Any) -> None:
                 "status": job.status,
                 "error": job.error,
             },
-            recipients=lambda: recipients.admins_and_user(job.created_by_id),
+            recipients=partial(recipients.admins_and_user, job.created_by_id),
         ),
         actor=actor,
         **_job_ids(job),

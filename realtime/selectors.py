@@ -7,7 +7,15 @@ from typing import Any
 from django.db.models import Max, Q, QuerySet
 
 from accounts.roles import can_read
-from realtime.models import Activity, Event, Notification, OutboxMark
+from realtime.models import (
+    NOTIFICATION_TYPES,
+    Activity,
+    EpisodeMute,
+    Event,
+    Notification,
+    NotificationPreference,
+    OutboxMark,
+)
 
 PRUNED_THROUGH = "pruned_through"
 
@@ -27,6 +35,16 @@ def notification_list(*, user: Any) -> QuerySet[Notification]:
 
 def notification_unread_count(*, user: Any) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notification_preferences(*, user: Any) -> dict[str, Any]:
+    """Every type with its state (on unless turned off), and the muted episodes' ids."""
+    chosen = dict(NotificationPreference.objects.filter(user=user).values_list("type", "enabled"))
+    muted = EpisodeMute.objects.filter(user=user).order_by("episode_id")
+    return {
+        "types": {name: chosen.get(name, True) for name in NOTIFICATION_TYPES},
+        "muted_episodes": list(muted.values_list("episode_id", flat=True)),
+    }
 
 
 def event_last_position() -> int:

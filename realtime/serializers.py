@@ -1,11 +1,15 @@
-"""Serializers of the activity feed, notifications and events."""
+"""Serializers of the activity feed, notifications, their preferences, and events."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
 from accounts.serializers import UserRefSerializer, ViewerSerializer
-from realtime.models import Activity, Notification
+from common.filters import MAX_ID
+from realtime.models import NOTIFICATION_TYPES, Activity, Notification
+
+# More than anyone mutes by hand; a bound on the body and on the IN list of its check.
+MUTED_EPISODES_MAX = 1000
 
 
 class ActivitySerializer(serializers.ModelSerializer):
@@ -19,7 +23,7 @@ class ActivitySerializer(serializers.ModelSerializer):
 class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
-        fields = ["id", "type", "message", "data", "read_at", "created_at"]
+        fields = ["id", "type", "message", "data", "read_at", "created_at", "updated_at"]
 
 
 class UnreadCountSerializer(serializers.Serializer):
@@ -58,3 +62,61 @@ class TicketSerializer(serializers.Serializer):
 
 class PresenceSerializer(serializers.Serializer):
     viewers = ViewerSerializer(many=True)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON `true` or `false` only: `"no"` or `0` is a mistake, not a choice."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class NotificationTypesSerializer(serializers.Serializer):
+    """One switch per notification type; a type named that does not exist is a field error."""
+
+    def get_fields(self):
+        return {name: StrictBooleanField(required=False) for name in NOTIFICATION_TYPES}
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(str(key) for key in data if key not in NOTIFICATION_TYPES)
+            if unknown:
+                known = ", ".join(NOTIFICATION_TYPES)
+                raise serializers.ValidationError(
+                    {key: [f"Not a notification type; the types are {known}."] for key in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class NotificationPreferencesSerializer(serializers.Serializer):
+    """`types`: on (true) or off per type. `muted_episodes`: ids of the episodes muted."""
+
+    types = NotificationTypesSerializer()
+    muted_episodes = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        max_length=MUTED_EPISODES_MAX,
+    )
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        return super().to_internal_value(data)
+
+    def validate_muted_episodes(self, value: list[int]) -> list[int]:
+        from episodes.models import Episode
+
+        wanted = sorted(set(value))
+        found = set(Episode.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+        missing = [str(pk) for pk in wanted if pk not in found]
+        if missing:
+            raise serializers.ValidationError(f"No episode with the id {', '.join(missing)}.")
+        return wanted
+
+
+class EpisodeMuteSerializer(serializers.Serializer):
+    episode = serializers.IntegerField()
+    muted = serializers.BooleanField()

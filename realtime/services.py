@@ -7,6 +7,7 @@ change it describes still commits, and one warning per change says what was lost
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -14,24 +15,32 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from realtime import events, flags, outbox
-from realtime.models import Activity, Event, Notification
+from realtime import events, flags, notification_events, outbox
+from realtime.grouping import Group
+from realtime.models import Activity, EpisodeMute, Event, Notification, NotificationPreference
 
 logger = structlog.get_logger(__name__)
 
 NOTIFICATION_BATCH = 1000
+# Writes of a group retried after losing an insert race to another transaction's (which the
+# retry then finds and folds into): one race per concurrent writer, so a few suffice.
+GROUP_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
 class NotificationPlan:
+    """A notification to send: `recipients(type=...)` chooses who gets it; with a `group`,
+    it folds into a recipient's unread notification of that group instead of a new row."""
+
     type: str
     message: str
     data: dict[str, Any]
-    recipients: Callable[[], Iterable[int]]
+    recipients: Callable[..., Iterable[int]]
+    group: Group | None = None
 
 
 @dataclass
@@ -150,38 +159,118 @@ def unread_counts(user_ids: list[int]) -> dict[int, int]:
 
 
 def notifications_send(*, plan: NotificationPlan, actor: Any, **ids: Any) -> int:
-    """Notify every recipient but the actor: one INSERT per batch, one event each."""
+    """Notify every recipient but the actor: per batch one INSERT (and, for a group, one
+    locking SELECT and one UPDATE of the folded rows), one event each. Returns how many
+    recipients were notified, folded ones included."""
     if not flags.notifications():
         return 0
     sent = 0
     with side_effect("notifications", type=plan.type, **ids):
         actor_id = actor.pk if actor is not None else None
-        recipients = [user_id for user_id in plan.recipients() if user_id != actor_id]
+        recipients = [user_id for user_id in plan.recipients(type=plan.type) if user_id != actor_id]
         now = timezone.now()
         for start in range(0, len(recipients), NOTIFICATION_BATCH):
             batch = recipients[start : start + NOTIFICATION_BATCH]
-            created = Notification.objects.bulk_create(
-                Notification(
-                    user_id=user_id,
-                    type=plan.type,
-                    message=plan.message,
-                    data=plan.data,
-                    created_at=now,
-                )
-                for user_id in batch
-            )
+            created, folded = _write_batch(plan, batch, now)
             if flags.websocket_broadcast():
                 counts = unread_counts(batch)
-                change_events_emit(
-                    (
-                        events.notification_created(row, counts.get(row.user_id, 0))
+                specs = [
+                    *(
+                        notification_events.notification_updated(row, counts.get(row.user_id, 0))
+                        for row in folded
+                    ),
+                    *(
+                        notification_events.notification_created(row, counts.get(row.user_id, 0))
                         for row in created
                     ),
-                    type=plan.type,
-                    **ids,
-                )
-            sent += len(created)
+                ]
+                change_events_emit(specs, type=plan.type, **ids)
+            sent += len(created) + len(folded)
     return sent
+
+
+def _write_batch(
+    plan: NotificationPlan, batch: list[int], now: Any
+) -> tuple[list[Notification], list[Notification]]:
+    """(created, folded) rows. A group's insert can lose a race to a concurrent one (the
+    unique index of unread groups refuses it); the retry finds that row and folds into it."""
+    if plan.group is None:
+        return _create(plan, batch, now), []
+    for attempt in range(1, GROUP_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                folded = _fold(plan.group, plan.data, batch, now)
+                done = {row.user_id for row in folded}
+                fresh = [user_id for user_id in batch if user_id not in done]
+                return _create(plan, fresh, now), folded
+        except IntegrityError:
+            if attempt == GROUP_ATTEMPTS:
+                raise
+            logger.info("notification_group_race", type=plan.type, group=plan.group.key)
+    raise AssertionError("unreachable")
+
+
+def _create(plan: NotificationPlan, user_ids: list[int], now: Any) -> list[Notification]:
+    group_key = plan.group.key if plan.group is not None else ""
+    return Notification.objects.bulk_create(
+        Notification(
+            user_id=user_id,
+            type=plan.type,
+            message=plan.message,
+            data=plan.data,
+            group_key=group_key,
+            created_at=now,
+            updated_at=now,
+        )
+        for user_id in user_ids
+    )
+
+
+def _fold(group: Group, data: dict[str, Any], user_ids: list[int], now: Any) -> list[Notification]:
+    """Fold into the users' unread notifications of the group, locked until commit so that
+    concurrent folds count every repeat."""
+    rows = list(
+        Notification.objects.select_for_update()
+        .filter(user_id__in=user_ids, group_key=group.key, read_at__isnull=True)
+        .order_by("id")
+    )
+    for row in rows:
+        row.message, row.data = group.fold(row.data, data)
+        row.updated_at = now
+    if rows:
+        _update_folded(rows, now)
+    return rows
+
+
+def _update_folded(rows: list[Notification], now: Any) -> None:
+    """One set-based UPDATE of the folded rows' message, data and updated_at.
+
+    Not `bulk_update`: its CASE per row and field costs about 2 ms a row to build in Python
+    (75 ms for 34 rows). SQLite has UPDATE ... FROM since 3.33.
+    """
+    if connection.vendor not in ("postgresql", "sqlite"):
+        Notification.objects.bulk_update(rows, ["message", "data", "updated_at"])
+        return
+    # Only the quoted table name and placeholders go into the SQL text; values are params.
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    stamp = Notification._meta.get_field("updated_at").get_db_prep_value(now, connection)
+    folded = [(row.pk, row.message, json.dumps(row.data)) for row in rows]
+    if connection.vendor == "postgresql":
+        sql = (
+            f"UPDATE {table} AS n SET message = v.message, data = v.data::jsonb, "  # noqa: S608
+            "updated_at = %s FROM unnest(%s::bigint[], %s::text[], %s::text[]) "
+            "AS v(id, message, data) WHERE n.id = v.id"
+        )
+        params = [stamp, *(list(column) for column in zip(*folded, strict=True))]
+    else:
+        values = ", ".join(["(%s, %s, %s)"] * len(folded))
+        sql = (
+            f"UPDATE {table} SET message = v.column2, data = v.column3, "  # noqa: S608
+            f"updated_at = %s FROM (VALUES {values}) AS v WHERE {table}.id = v.column1"
+        )
+        params = [stamp, *(value for row in folded for value in row)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 @transaction.atomic
@@ -210,3 +299,63 @@ def notifications_mark_all_read(*, user: Any) -> int:
 def _announce_read(user_id: int, ids: list[int]) -> None:
     unread = unread_counts([user_id]).get(user_id, 0)
     change_events_emit([events.notifications_read(user_id, ids, unread)], user_id=user_id)
+
+
+# --- preferences and mutes -------------------------------------------------------------------
+
+
+@transaction.atomic
+def notification_preferences_set(
+    *,
+    user: Any,
+    types: dict[str, bool] | None = None,
+    muted_episodes: list[int] | None = None,
+    replace: bool = False,
+) -> None:
+    """Set a user's notification types and muted episodes.
+
+    `replace`: what is left out goes back to the default (a type on, an episode unmuted);
+    otherwise only the types named change. `muted_episodes`, when given, is the whole list.
+    """
+    if types is not None:
+        if replace:
+            NotificationPreference.objects.filter(user=user).exclude(type__in=types).delete()
+        NotificationPreference.objects.bulk_create(
+            [
+                NotificationPreference(user=user, type=name, enabled=on)
+                for name, on in types.items()
+            ],
+            update_conflicts=True,
+            unique_fields=["user", "type"],
+            update_fields=["enabled"],
+        )
+    if muted_episodes is not None:
+        EpisodeMute.objects.filter(user=user).exclude(episode_id__in=muted_episodes).delete()
+        existing = _lock_episodes(muted_episodes)
+        EpisodeMute.objects.bulk_create(
+            [EpisodeMute(user=user, episode_id=episode_id) for episode_id in existing],
+            ignore_conflicts=True,
+        )
+
+
+def _lock_episodes(episode_ids: list[int]) -> list[int]:
+    """The episodes that still exist, held until commit: a mute must not race an episode's
+    deletion, whose foreign key violation would only surface at COMMIT."""
+    from episodes.models import Episode
+
+    if not episode_ids:
+        return []
+    locked = Episode.objects.select_for_update().filter(pk__in=episode_ids).order_by("pk")
+    return list(locked.values_list("pk", flat=True))
+
+
+@transaction.atomic
+def episode_mute(*, episode: Any, user: Any) -> None:
+    """Idempotent. Raises Episode.DoesNotExist when the episode was deleted meanwhile."""
+    if not _lock_episodes([episode.pk]):
+        raise type(episode).DoesNotExist
+    EpisodeMute.objects.get_or_create(user=user, episode_id=episode.pk)
+
+
+def episode_unmute(*, episode: Any, user: Any) -> None:
+    EpisodeMute.objects.filter(user=user, episode_id=episode.pk).delete()

@@ -1,8 +1,10 @@
-"""REST endpoints of the activity feed, notifications and missed events."""
+"""REST endpoints of the activity feed, notifications (and their preferences, episode mutes)
+and missed events."""
 
 from __future__ import annotations
 
 import orjson
+from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -13,12 +15,15 @@ from rest_framework.views import APIView
 
 from accounts.permissions import CanRead, IsAuthenticatedMember
 from common.pagination import CursorPagination
+from episodes import selectors as episode_selectors
 from realtime import selectors, services
 from realtime.filters import ActivityFilter, NotificationFilter
 from realtime.relay import encode_frame
 from realtime.serializers import (
     ActivitySerializer,
+    EpisodeMuteSerializer,
     EventsPageSerializer,
+    NotificationPreferencesSerializer,
     NotificationSerializer,
     ReadAllSerializer,
     TooOldSerializer,
@@ -43,10 +48,16 @@ class ActivityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.activity_list(user=self.request.user)
 
 
+class NotificationPagination(CursorPagination):
+    """Newest change first: a notification that a repeat folded into rises to the top."""
+
+    ordering = ("-updated_at", "-id")
+
+
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = NotificationSerializer
     filterset_class = NotificationFilter
-    pagination_class = FeedPagination
+    pagination_class = NotificationPagination
     permission_classes = [IsAuthenticatedMember]
     ordering_fields: list[str] = []
 
@@ -69,6 +80,61 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def read_all(self, request):
         marked = services.notifications_mark_all_read(user=request.user)
         return Response({"marked": marked, "unread_count": 0})
+
+
+class NotificationPreferencesView(APIView):
+    """The caller's notification types (on or off) and muted episodes."""
+
+    permission_classes = [IsAuthenticatedMember]
+
+    @extend_schema(responses={200: NotificationPreferencesSerializer})
+    def get(self, request):
+        return Response(selectors.notification_preferences(user=request.user))
+
+    @extend_schema(
+        request=NotificationPreferencesSerializer,
+        responses={200: NotificationPreferencesSerializer},
+        description="Replace them all: a type left out is on, an episode left out unmuted.",
+    )
+    def put(self, request):
+        return self._set(request, replace=True)
+
+    @extend_schema(
+        request=NotificationPreferencesSerializer(partial=True),
+        responses={200: NotificationPreferencesSerializer},
+        description="Change only the types named; `muted_episodes`, if given, is the whole list.",
+    )
+    def patch(self, request):
+        return self._set(request, replace=False)
+
+    def _set(self, request, *, replace: bool) -> Response:
+        serializer = NotificationPreferencesSerializer(data=request.data, partial=not replace)
+        serializer.is_valid(raise_exception=True)
+        services.notification_preferences_set(
+            user=request.user, replace=replace, **serializer.validated_data
+        )
+        return Response(selectors.notification_preferences(user=request.user))
+
+
+class EpisodeMuteView(APIView):
+    """Mute an episode (no more `episode_updated` or `episode_published` of it), or unmute."""
+
+    permission_classes = [IsAuthenticatedMember]
+
+    def _episode(self, request, pk: int):
+        return get_object_or_404(episode_selectors.episode_list(user=request.user), pk=pk)
+
+    @extend_schema(request=None, responses={200: EpisodeMuteSerializer})
+    def put(self, request, pk: int):
+        episode = self._episode(request, pk)
+        services.episode_mute(episode=episode, user=request.user)
+        return Response({"episode": episode.pk, "muted": True})
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, pk: int):
+        episode = self._episode(request, pk)
+        services.episode_unmute(episode=episode, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class SinceSerializer(serializers.Serializer):

@@ -20,6 +20,7 @@ EPISODE_FIELDS = {
     "status",
     "air_date",
     "created_by",
+    "version",
     "created_at",
     "updated_at",
 }
@@ -29,6 +30,7 @@ COMPOSITION_FIELDS = {
     "name",
     "layout",
     "created_by",
+    "version",
     "created_at",
     "updated_at",
 }

@@ -180,6 +180,7 @@ def test_updating_an_episode_emits_its_events_on_the_contract_streams(people, up
         [
             ("activity_logged", ("activity",), None),
             ("episode_updated", ("episodes", f"episode:{episode_id}"), None),
+            ("revision_saved", (f"editing:episode:{episode_id}",), None),
             *_notification_events(people.eve),
         ]
     )
@@ -215,6 +216,7 @@ def test_publishing_an_episode_emits_its_events_on_the_contract_streams(
         [
             ("activity_logged", ("activity",), None),
             ("episode_published", ("episodes", f"episode:{episode_id}", "broadcast"), None),
+            ("revision_saved", (f"editing:episode:{episode_id}",), None),
             *_notification_events(people.eve, people.ada, people.vera),
         ]
     )

@@ -150,7 +150,13 @@ async def test_a_composition_stream_is_subscribed_with_its_viewers(
 async def test_a_job_stream_is_subscribed(server, ana_cookie, resources):
     stream = f"job:{resources['job']}"
     async with open_socket(server, cookie=ana_cookie) as ws:
-        assert await ws.subscribe(stream) == {"type": "subscribed", "stream": stream, "viewers": []}
+        reply = await ws.subscribe(stream)
+    assert {key: reply[key] for key in ("type", "stream", "viewers")} == {
+        "type": "subscribed",
+        "stream": stream,
+        "viewers": [],
+    }
+    assert (reply["job"]["id"], reply["job"]["status"]) == (resources["job"], "queued")
 
 
 @pytest.mark.parametrize("kind", ["episode", "composition", "job"])

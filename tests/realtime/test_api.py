@@ -190,7 +190,15 @@ def test_notifications_lists_only_the_callers_own(api_client_for, viewer, editor
     assert response.status_code == 200
     results = response.json()["results"]
     assert [row["id"] for row in results] == [mine[1].id, mine[0].id]
-    assert set(results[0]) == {"id", "type", "message", "data", "read_at", "created_at"}
+    assert set(results[0]) == {
+        "id",
+        "type",
+        "message",
+        "data",
+        "read_at",
+        "created_at",
+        "updated_at",
+    }
 
 
 @pytest.mark.parametrize(("value", "expected"), [("true", ["new"]), ("false", ["old"])])

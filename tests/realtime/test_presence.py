@@ -229,11 +229,16 @@ async def test_rest_touch_lasts_presence_ttl(store, settings):
 # --- shape and order --------------------------------------------------------------------
 
 
-async def test_viewer_is_user_id_username_and_utc_since(store):
+async def test_viewer_is_user_id_username_utc_since_and_state(store):
     await touch(7, username="ana", at=T0 + 0.25)
 
     assert await presence.viewers("episode", 42, now=T0 + 1) == [
-        {"user_id": 7, "username": "ana", "since": "2026-11-24T18:00:00.250000Z"}
+        {
+            "user_id": 7,
+            "username": "ana",
+            "since": "2026-11-24T18:00:00.250000Z",
+            "state": "viewing",
+        }
     ]
 
 
@@ -323,7 +328,7 @@ def test_touch_sync_records_the_rest_viewer(store, settings):
 
     assert result.joined is True
     assert presence.viewers_sync("episode", 42, now=T0 + 59) == [
-        {"user_id": 1, "username": "ana", "since": "2026-11-24T18:00:00Z"}
+        {"user_id": 1, "username": "ana", "since": "2026-11-24T18:00:00Z", "state": "viewing"}
     ]
 
 

@@ -22,7 +22,7 @@ def _names(viewers: list[dict]) -> list[str]:
 def test_the_detail_makes_the_caller_a_viewer_and_lists_viewers(api_client_for, episode, viewer):
     body = api_client_for(viewer).get(f"/api/v1/episodes/{episode.pk}/").json()
     assert _names(body["viewers"]) == ["vera"]
-    assert set(body["viewers"][0]) == {"user_id", "username", "since"}
+    assert set(body["viewers"][0]) == {"user_id", "username", "since", "state"}
 
 
 def test_two_users_are_listed_once_each_however_often_they_look(
