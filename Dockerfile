@@ -29,5 +29,8 @@ RUN pip install --no-cache-dir -e . \
 
 USER showdesk
 EXPOSE 8000
+# Behind a load balancer, set FORWARDED_ALLOW_IPS to its addresses (uvicorn reads it) and
+# NUM_PROXIES to how many proxies add to X-Forwarded-For; never "*", which lets a client choose
+# its own address and escape the login rate limit.
 # Compression off: it cost 48 KiB per socket, half of what a socket costs (bench/ws_memory.py).
-CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--forwarded-allow-ips", "*", "--ws-per-message-deflate", "false"]
+CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--ws-per-message-deflate", "false"]

@@ -7,11 +7,12 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services
+from accounts import services, throttles
 from accounts.authentication import enforce_csrf
 from accounts.serializers import (
     CredentialsSerializer,
@@ -21,11 +22,15 @@ from accounts.serializers import (
     TokenSerializer,
 )
 
+# Attempts per client IP, and failures per username and client IP (accounts/throttles.py).
+CREDENTIAL_THROTTLES = [throttles.LoginRateThrottle, throttles.LoginFailureThrottle]
+
 
 class LoginView(APIView):
     """Session login. CSRF applies: GET `me/` first to receive the csrftoken cookie."""
 
     permission_classes = [AllowAny]
+    throttle_classes = CREDENTIAL_THROTTLES
 
     @extend_schema(
         request=CredentialsSerializer, responses={200: MeSerializer, 403: DetailSerializer}
@@ -34,7 +39,12 @@ class LoginView(APIView):
         enforce_csrf(request)
         credentials = CredentialsSerializer(data=request.data)
         credentials.is_valid(raise_exception=True)
-        user = services.session_login(request=request._request, **credentials.validated_data)
+        try:
+            user = services.session_login(request=request._request, **credentials.validated_data)
+        except AuthenticationFailed:
+            throttles.login_failed(request)
+            raise
+        throttles.login_succeeded(request)
         return Response(MeSerializer(user).data)
 
 
@@ -52,6 +62,7 @@ class TokenView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    throttle_classes = CREDENTIAL_THROTTLES
 
     @extend_schema(
         request=CredentialsSerializer,
@@ -59,7 +70,12 @@ class TokenView(APIView):
     )
     def post(self, request):
         credentials = AuthTokenSerializer(data=request.data, context={"request": request})
-        credentials.is_valid(raise_exception=True)
+        if not credentials.is_valid():
+            # Both fields were given, and they do not name an active user: a failed attempt.
+            if set(credentials.errors) == {"non_field_errors"}:
+                throttles.login_failed(request)
+            raise ValidationError(credentials.errors)
+        throttles.login_succeeded(request)
         token = services.token_obtain(user=credentials.validated_data["user"])
         return Response({"token": token})
 

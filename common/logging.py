@@ -54,7 +54,13 @@ def structured_formatter(*, fmt: str) -> structlog.stdlib.ProcessorFormatter:
     renderers = (
         [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
         if fmt == "json"
-        else [structlog.dev.ConsoleRenderer(colors=False)]
+        # Plain tracebacks: with `rich` installed (schemathesis brings it) structlog would
+        # render each one with its locals, a second or more per logged exception.
+        else [
+            structlog.dev.ConsoleRenderer(
+                colors=False, exception_formatter=structlog.dev.plain_traceback
+            )
+        ]
     )
     return structlog.stdlib.ProcessorFormatter(
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderers],
@@ -88,6 +94,11 @@ def configure_logging(*, level: str, fmt: str) -> dict[str, Any]:
             # would print each django.* line a second time; everything goes through the root.
             "django": {"handlers": [], "level": level},
             "django.server": {"level": "WARNING"},
+            # uvicorn's own handlers would print its access lines (`GET /ws/?ticket=…`) as they
+            # are; through the root handler, the query's secrets are redacted like the rest.
+            "uvicorn": {"handlers": [], "level": level, "propagate": True},
+            "uvicorn.error": {"handlers": [], "level": level, "propagate": True},
+            "uvicorn.access": {"handlers": [], "level": level, "propagate": True},
             "django_structlog": {"level": level},
         },
     }

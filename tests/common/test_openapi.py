@@ -25,10 +25,24 @@ def test_schema_is_a_valid_openapi_3_document_readable_without_login(anon_client
     assert {"/api/v1/auth/token/", "/api/v1/episodes/{id}/"} <= set(schema["paths"])
 
 
-def test_schema_documents_the_token_endpoints_400(anon_client):
+def test_schema_documents_the_token_endpoints_errors(anon_client):
     schema = anon_client.get("/api/schema/", {"format": "json"}).json()
     responses = schema["paths"]["/api/v1/auth/token/"]["post"]["responses"]
-    assert set(responses) == {"200", "400"}
+    # No 401 or 403: the endpoint takes no credentials but the ones it checks.
+    assert set(responses) == {"200", "400", "413", "415", "429", "503"}
+    assert "Retry-After" in responses["429"]["headers"]
+    assert "Retry-After" in responses["503"]["headers"]
+
+
+def test_schema_documents_the_errors_each_operation_can_answer(anon_client):
+    paths = anon_client.get("/api/schema/", {"format": "json"}).json()["paths"]
+    patch = set(paths["/api/v1/episodes/{id}/"]["patch"]["responses"])
+    assert patch >= {"200", "400", "401", "403", "404", "413", "415", "503"}
+    # A list answers 404 to a page past the end; reads take no body, so no 413 or 415.
+    listing = set(paths["/api/v1/episodes/"]["get"]["responses"])
+    assert listing == {"200", "400", "401", "403", "404", "503"}
+    ticket = set(paths["/api/v1/realtime/ticket/"]["post"]["responses"])
+    assert ticket == {"201", "401", "403", "503"}
 
 
 def test_schema_generation_has_no_warnings(tmp_path):
