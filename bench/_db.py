@@ -23,3 +23,23 @@ def create_database(url: str) -> None:
         exists = maintenance.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if exists.fetchone() is None:
             maintenance.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def prepare_database(url: str, env: dict[str, str] | None = None) -> None:
+    """Create the database if missing and migrate it, unless BENCH_MIGRATED (a comma-separated
+    list the runner sets after migrating its databases once) names it already."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    create_database(url)
+    name = urlsplit(url).path.lstrip("/")
+    if name in os.environ.get("BENCH_MIGRATED", "").split(","):
+        return
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, **(env or {}), "DATABASE_URL": url},
+        check=True,
+    )

@@ -28,7 +28,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from bench import _ws_clients
-from bench._db import create_database
+from bench._db import prepare_database
+from bench._table import Table, percentile  # noqa: F401 - the benches use them from here
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -70,13 +71,7 @@ def prepare_services(db_url: str, redis_url: str) -> None:
     """Create the bench database if missing, migrate it, and empty the bench's Redis db."""
     import redis
 
-    create_database(db_url)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=_base_env(db_url, redis_url),
-        check=True,
-    )
+    prepare_database(db_url, _base_env(db_url, redis_url))
     client = redis.Redis.from_url(redis_url)
     try:
         client.flushdb()
@@ -250,6 +245,9 @@ class Server:
             if _EXCEPTION_LINE.match(line):
                 self.errors[line[:160]] += 1
             elif line.startswith("{") and '"level": "warning"' in line:
+                # A load tool closing its connections at the end of a run, not a failure.
+                if '"request_cancelled"' in line:
+                    continue
                 try:
                     record = json.loads(line)
                 except ValueError:
@@ -278,6 +276,14 @@ PROJECT_APP = "config.asgi:application"
 # The same application with RealtimeConsumer.dispatch skipping channels' per-message
 # close_old_connections round trip (bench/_ws_asgi.py).
 PATCHED_APP = "bench._ws_asgi:application"
+
+
+def _override(app: str) -> str:
+    """BENCH_SERVER_APP=module:attribute serves that application instead of the project's,
+    to measure a change (as bench/_ws_asgi.py does) in every bench without editing each."""
+    if app == PROJECT_APP:
+        return os.environ.get("BENCH_SERVER_APP") or app
+    return app
 
 
 def server_command(kind: str, port: int, *, deflate: bool = True, app: str = PROJECT_APP):
@@ -368,7 +374,7 @@ def run_server(
     log = Path(tempfile.mkstemp(prefix=f"bench-ws-{kind}-", suffix=".log")[1])
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603
-            server_command(kind, port, deflate=deflate, app=app),
+            server_command(kind, port, deflate=deflate, app=_override(app)),
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -514,45 +520,6 @@ def socket_specs(
 
 
 # --- figures and the table -------------------------------------------------------------------
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0-100), linear between closest ranks; nan for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-@dataclass
-class Table:
-    title: str
-    rows: list[tuple[str, str, str, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def add(self, measurement: str, figure: str, goal: str = "", passed: bool | None = None):
-        result = "" if passed is None else ("pass" if passed else "FAIL")
-        self.rows.append((measurement, figure, goal, result))
-
-    @property
-    def failed(self) -> bool:
-        return any(row[3] == "FAIL" for row in self.rows)
-
-    def render(self) -> str:
-        header = ("measurement", "figure", "goal", "pass/fail")
-        widths = [max(len(row[i]) for row in [header, *self.rows]) for i in range(4)]
-        lines = [self.title, ""]
-        for row in [header, None, *self.rows]:
-            if row is None:
-                lines.append("-+-".join("-" * width for width in widths))
-                continue
-            lines.append(" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
-        lines.append("")
-        lines.extend(f"- {note}" for note in self.notes)
-        return "\n".join(lines).rstrip() + "\n"
 
 
 def error_summary(errors: dict[str, int]) -> str:

@@ -37,7 +37,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from bench._db import create_database
+from bench._db import prepare_database
+from bench._table import Row as TableRow
+from bench._table import percentile, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -48,6 +50,8 @@ GOAL_P99_MS = 50.0
 START_TIMEOUT = 30.0
 WAIT = 10.0
 SQS_KEY = "bench"
+MAX_CHANGES = 5_000
+MAX_JOBS = 500
 MOTO_ACCOUNT = "123456789012"
 
 
@@ -78,21 +82,39 @@ class Row:
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.jobs_latency", description=__doc__)
-    parser.add_argument("--changes", type=int, default=300, help="state changes to time")
-    parser.add_argument("--jobs", type=int, default=50, help="jobs per broker to time")
+    parser.add_argument("--quick", action="store_true", help="60 changes, 5 jobs, no SQS")
+    parser.add_argument("--changes", type=int, default=0, help="state changes to time (300)")
+    parser.add_argument("--jobs", type=int, default=0, help="jobs per broker to time (50)")
+    parser.add_argument("--no-sqs", action="store_true", help="time the Redis broker only")
+    parser.add_argument("--database", default=BENCH_DATABASE, help="the bench's own database")
+    parser.add_argument("--redis-db", type=int, default=BENCH_REDIS_DB)
+    parser.add_argument(
+        "--broker-redis-db", type=int, default=None, help="the broker's (default: --redis-db + 1)"
+    )
     parser.add_argument(
         "--sqs-polling-interval",
         type=float,
         default=None,
         help="the SQS worker's polling_interval (default: the settings' JOBS_SQS_*)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.changes = args.changes or (60 if args.quick else 300)
+    args.jobs = args.jobs or (5 if args.quick else 50)
+    if not 1 <= args.changes <= MAX_CHANGES or not 1 <= args.jobs <= MAX_JOBS:
+        parser.error(f"at most {MAX_CHANGES} changes and {MAX_JOBS} jobs")
+    if args.quick:
+        args.no_sqs = True
+    if args.broker_redis_db is None:
+        args.broker_redis_db = args.redis_db + 1
+    if "bench" not in args.database:
+        parser.error("the bench's database name must contain 'bench'")
+    return args
 
 
 # --- services --------------------------------------------------------------------------------
 
 
-def _urls() -> tuple[str, str, str]:
+def _urls(database: str, redis_db: int, broker_db: int) -> tuple[str, str, str]:
     """The bench's DATABASE_URL, REDIS_URL (layer, cache) and broker URL."""
     db_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
     if not db_url or not redis_url:
@@ -100,26 +122,20 @@ def _urls() -> tuple[str, str, str]:
     parts = urlsplit(db_url)
     if parts.scheme not in POSTGRES_SCHEMES:
         raise SystemExit(f"The bench runs on PostgreSQL only, not {parts.scheme!r}.")
-    if parts.path.lstrip("/") == BENCH_DATABASE:
+    if parts.path.lstrip("/") == database:
         raise SystemExit("DATABASE_URL must name the project's database, not the bench's.")
     redis_parts = urlsplit(redis_url)
     return (
-        urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}")),
-        urlunsplit(redis_parts._replace(path=f"/{BENCH_REDIS_DB}")),
-        urlunsplit(redis_parts._replace(path=f"/{BENCH_REDIS_DB + 1}")),
+        urlunsplit(parts._replace(path=f"/{database}")),
+        urlunsplit(redis_parts._replace(path=f"/{redis_db}")),
+        urlunsplit(redis_parts._replace(path=f"/{broker_db}")),
     )
 
 
 def _prepare(db_url: str, redis_url: str, broker_url: str) -> None:
     import redis
 
-    create_database(db_url)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=_env(db_url, redis_url),
-        check=True,
-    )
+    prepare_database(db_url, _env(db_url, redis_url))
     for url in (redis_url, broker_url):
         client = redis.Redis.from_url(url)
         client.flushdb()
@@ -129,7 +145,7 @@ def _prepare(db_url: str, redis_url: str, broker_url: str) -> None:
 def _env(db_url: str, redis_url: str, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_SETTINGS_MODULE="bench._ws_settings",
         DATABASE_URL=db_url,
         REDIS_URL=redis_url,
         DEBUG="true",
@@ -453,15 +469,17 @@ def _print(rows: list[Row]) -> None:
     header = ("measure", "path", "n", "p50 ms", "p99 ms", "max ms", "goal", "result")
     table = [header, *(row.cells() for row in rows)]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    lines = []
     for number, line in enumerate(table):
-        print(" | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+        cells = zip(line, widths, strict=True)
+        lines.append(" | ".join(cell.ljust(width) for cell, width in cells))
         if number == 0:
-            print("-+-".join("-" * width for width in widths))
+            lines.append("-+-".join("-" * width for width in widths))
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = _arguments(argv)
-    db_url, redis_url, broker_url = _urls()
+def measure(args: argparse.Namespace) -> list[Row]:
+    db_url, redis_url, broker_url = _urls(args.database, args.redis_db, args.broker_redis_db)
     _prepare(db_url, redis_url, broker_url)
     os.environ.update(_env(db_url, redis_url))
     import django
@@ -470,7 +488,7 @@ def main(argv: list[str] | None = None) -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    if settings.DATABASES["default"]["NAME"] != BENCH_DATABASE:
+    if settings.DATABASES["default"]["NAME"] != args.database:
         raise SystemExit("Refusing to run: the settings do not point at the bench database.")
     call_command("flush", verbosity=0, interactive=False)
     layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
@@ -491,6 +509,8 @@ def main(argv: list[str] | None = None) -> None:
             enqueue_to_start(db_url, redis_url, _redis_broker(broker_url), args.jobs),
         )
     )
+    if args.no_sqs:
+        return rows
     with _moto() as port:
         from jobs.brokers import sqs_setup_queues
 
@@ -500,7 +520,38 @@ def main(argv: list[str] | None = None) -> None:
                 sqs_setup_queues(broker.url)
             samples = enqueue_to_start(db_url, redis_url, broker, args.jobs)
             rows.append(Row("enqueue -> start", broker.name, samples))
-    _print(rows)
+    return rows
+
+
+def rows(argv: list[str] | None = None) -> list[TableRow]:
+    """The summary for `python -m bench`: commit to socket (the goal), enqueue to start."""
+    args = _arguments(["--no-sqs", *(argv or [])])
+    out = []
+    for row in measure(args):
+        ordered = sorted(row.samples)
+        p50, p99 = statistics.median(ordered), percentile(ordered, 99)
+        figure = f"{p50:.1f} / {p99:.1f} ms ({len(ordered)} samples, max {ordered[-1]:.1f} ms)"
+        if row.goal_ms:
+            out.append(
+                TableRow(
+                    "job events: state change commit to subscribed socket p50 / p99",
+                    figure,
+                    f"p99 < {row.goal_ms:.0f} ms",
+                    verdict(p99 < row.goal_ms) if not args.quick else "",
+                )
+            )
+        else:
+            out.append(
+                TableRow(
+                    f"job queued: commit to a worker starting it ({row.path} broker) p50 / p99",
+                    figure,
+                )
+            )
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    _print(measure(_arguments(argv)))
 
 
 if __name__ == "__main__":

@@ -18,8 +18,10 @@ import time
 from dataclasses import dataclass
 
 from bench import _ws_setup as ws
+from bench._table import Row, verdict
 
 GOAL_KIB = 1024 * 1024
+GOAL_SOCKETS = 10_000
 IDLE_PRESENCE_TTL = "3600"
 SETTLE_MAX_SECONDS = 20.0
 MAX_SOCKETS = 16_000
@@ -47,19 +49,22 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=2, help="client processes")
     parser.add_argument("--per-episode", type=int, default=10, help="sockets per episode")
     parser.add_argument("--per-user", type=int, default=4, help="sockets per user (tabs)")
-    parser.add_argument("--layer", choices=["core", "pubsub"], default="core")
+    parser.add_argument("--layer", choices=["core", "pubsub"], default="pubsub")
+    parser.add_argument(
+        "--no-deflate",
+        action="store_true",
+        help="the server refuses permessage-deflate, as bin/serve and the Dockerfile run it",
+    )
     parser.add_argument(
         "--conn-max-age",
         default="60",
-        help="the servers' CONN_MAX_AGE (the project's default is 0: one new PostgreSQL "
-        "connection per ORM call of a consumer, which makes opening 10,000 sockets take minutes)",
+        help="the servers' CONN_MAX_AGE (used only with DATABASE_POOL_MAX_SIZE=0)",
     )
     parser.add_argument(
         "--concurrency",
         type=int,
         default=20,
-        help="sockets each client process opens at once (the project's layer client fails "
-        "past about 100 Redis calls in flight: see --redis-fix)",
+        help="sockets each client process opens at once",
     )
     parser.add_argument(
         "--redis-fix",
@@ -75,6 +80,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "sockets stay viewers (heartbeats cost CPU, not memory: see bench.ws_frames)",
     )
     parser.add_argument("--no-variants", action="store_true")
+    parser.add_argument("--skip-closing", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--variant-sockets",
         type=int,
@@ -208,9 +214,10 @@ def _run_variant(
         results["events"] = sum(item["events"] for item in status)
         results["redis_growth"] = _redis_used_memory(redis_url) - redis_before
         results["client_rss"] = pool.rss_kib()
-        pool.ask_all("close")
-        _settle(server)
-        results["rss_closed"] = server.rss_kib()
+        if not args.skip_closing:
+            pool.ask_all("close")
+            _settle(server)
+            results["rss_closed"] = server.rss_kib()
     results["server_errors"] = dict(server.errors)
     return results
 
@@ -300,8 +307,7 @@ def _report(table: ws.Table, main: dict, variants: list[dict], args: argparse.Na
         )
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _arguments(argv)
+def _measure(args: argparse.Namespace) -> tuple[dict, list[dict], dict]:
     if args.redis_fix:
         os.environ["BENCH_REDIS_CLIENT_FIX"] = "1"
     urls = ws.bench_urls(args.database, args.redis_db)
@@ -313,19 +319,71 @@ def main(argv: list[str] | None = None) -> int:
     episodes = max(1, -(-top // args.per_episode))
     seed = ws.seed(users=users, episodes=episodes)
     started = time.monotonic()
-    primary = Variant(layer=args.layer)
+    primary = Variant(layer=args.layer, deflate=not args.no_deflate)
     main_result = _run_variant(args, primary, args.steps, seed, urls)
     variants = []
     if not args.no_variants:
         small = [min(args.variant_sockets, args.steps[0])]
         other = "pubsub" if args.layer == "core" else "core"
         for variant in (
-            Variant(layer=other),
-            Variant(layer=args.layer, deflate=False),
-            Variant(layer=args.layer, debug=True),
+            Variant(layer=other, deflate=primary.deflate),
+            Variant(layer=args.layer, deflate=not primary.deflate),
+            Variant(layer=args.layer, deflate=primary.deflate, debug=True),
         ):
             ws.prepare_services(*urls)
             variants.append(_run_variant(args, variant, small, seed, urls))
+    info = {"users": users, "episodes": episodes, "seconds": time.monotonic() - started}
+    return main_result, variants, info
+
+
+def rows(argv: list[str] | None = None) -> list[Row]:
+    """The summary for `python -m bench`: the project's layer, deflate off as served."""
+    args = _arguments(["--no-variants", "--no-deflate", "--skip-closing", *(argv or [])])
+    result, _, _ = _measure(args)
+    base = result["rss_base"]
+    out = []
+    for step in result["steps"]:
+        per = (step.rss_kib - base) / step.sockets
+        is_goal = step.sockets >= GOAL_SOCKETS
+        failed = f", {step.failed:,} failed to open" if step.failed else ""
+        out.append(
+            Row(
+                f"connections: RSS of one server with {step.sockets:,} idle sockets (3 streams)",
+                f"{_mib(step.rss_kib)}, {per:,.1f} KiB per socket above the "
+                f"{_mib(base)} baseline{failed}",
+                "< 1 GiB at 10,000" if is_goal else "",
+                verdict(step.rss_kib < GOAL_KIB and not step.failed) if is_goal else "",
+            )
+        )
+    last = result["steps"][-1]
+    if last.sockets < GOAL_SOCKETS:
+        per = (last.rss_kib - base) / last.sockets
+        projected = base + per * GOAL_SOCKETS
+        out.append(
+            Row(
+                "connections: projected RSS at 10,000 sockets (linear)",
+                _mib(projected),
+                "< 1 GiB at 10,000",
+                verdict(projected < GOAL_KIB),
+            )
+        )
+    closed = sum(result["closed_by_server"].values())
+    if closed or result["server_errors"]:
+        out.append(
+            Row(
+                "connections: sockets closed by the server; server log",
+                f"{closed}; {ws.error_summary(result['server_errors'])}",
+                "none",
+                verdict(False),
+            )
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    main_result, variants, info = _measure(args)
+    primary = main_result["variant"]
     table = ws.Table(
         f"ws_memory: idle authenticated sockets on one server process ({primary.describe()}), "
         f"3 streams each"
@@ -334,23 +392,19 @@ def main(argv: list[str] | None = None) -> int:
     table.notes += [
         ws.machine_note() + f"; {args.clients} client processes",
         f"sockets: {args.per_episode} per episode, {args.per_user} per user (session cookie), "
-        f"{users:,} users, {episodes:,} episodes; "
+        f"{info['users']:,} users, {info['episodes']:,} episodes; "
         + (
             f"heartbeats every {args.heartbeat:g} s"
             if args.heartbeat
             else f"no heartbeats (server PRESENCE_SOCKET_TTL={IDLE_PRESENCE_TTL})"
         )
         + "; clients offer permessage-deflate as browsers do",
-        f"server CONN_MAX_AGE={args.conn_max_age} (project default 0); relay mode thread; "
-        "RSS is read once the server's CPU is idle after each step",
+        "the server takes PostgreSQL connections from its pool (config/asgi.py); relay mode "
+        "thread; RSS is read once the server's CPU is idle after each step",
         "layer Redis client: "
-        + (
-            "socket_timeout=10, unbounded pool (--redis-fix)"
-            if args.redis_fix
-            else "the project's (redis-py 8 defaults: socket_timeout 5 s, pool of 100)"
-        )
+        + ("socket_timeout=10, unbounded pool (--redis-fix)" if args.redis_fix else "the project's")
         + f"; {args.concurrency} sockets opening at once per client process",
-        f"wall time {time.monotonic() - started:,.0f} s",
+        f"wall time {info['seconds']:,.0f} s",
     ]
     sys.stdout.write(table.render())
     return 1 if table.failed else 0

@@ -7,6 +7,7 @@ an in-memory channel layer and cache, jobs run in-process, local file storage.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlparse
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "files",
     "jobs",
     "realtime",
+    "desk",
 ]
 
 MIDDLEWARE = [
@@ -98,9 +100,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 else:
-    # Kept open between requests and consumer calls: a new connection per ORM call of a
-    # socket consumer was a sixth of the cost of opening one (bench/ws_memory.py).
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    # Connections are reused, not opened per request or per consumer call (a new connection
+    # per ORM call of a socket consumer was a sixth of the cost of opening one,
+    # bench/ws_memory.py). An ASGI server takes them from a pool (config/asgi.py sets
+    # DATABASE_POOL_MAX_SIZE): there each request runs in a thread of its own, and a
+    # CONN_MAX_AGE connection dies with its thread, unclosed: 50 concurrent requests used up
+    # PostgreSQL's 100 connections (bench/http_load.py). Other processes (Celery's prefork
+    # workers close a pool after every task, under the relay thread) keep CONN_MAX_AGE.
+    _POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=0)
+    if _POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": _POOL_MAX_SIZE,
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+        }
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Bounded, so that /readyz answers 503 rather than hang when the database is unreachable.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
@@ -125,10 +141,14 @@ if REDIS_URL:
     CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="pubsub")
     if CHANNEL_LAYER not in _LAYERS:
         raise ImproperlyConfigured(f"CHANNEL_LAYER must be one of {', '.join(_LAYERS)}.")
+    # Redis pub/sub channels ignore the database number, so deployments (or test runs) sharing
+    # a Redis server on different databases would hear each other: the prefix keeps them apart.
+    _REDIS_DB = urlparse(REDIS_URL).path.strip("/") or "0"
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": _LAYERS[CHANNEL_LAYER],
             "CONFIG": {
+                "prefix": env.str("CHANNEL_LAYER_PREFIX", default=f"showdesk-db{_REDIS_DB}"),
                 # redis-py 8 times a socket out after 5 s by default, which the core layer's
                 # 5 s blocking pop reaches on any idle socket: it must wait longer than that.
                 # Its pool also raises past 100 connections instead of waiting.
@@ -243,6 +263,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Failed logins of one username from one client IP before it is refused for the window.
+LOGIN_FAILURES_PER_USER = env.int("LOGIN_FAILURES_PER_USER", default=5)
+LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=60)
+
 # --- I18N, static -------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
@@ -297,8 +321,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "common.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "common.errors.exception_handler",
+    # Attempts at auth/login/ and auth/token/ per client IP (accounts/throttles.py).
+    "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_RATE_PER_IP", default="20/min")},
+    # Proxies in front that append to X-Forwarded-For; with 0 the header is ignored, so a
+    # client cannot pick the IP its rate limits are counted against.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -373,6 +402,27 @@ FILES_UPLOAD_URL_TTL = env.int("FILES_UPLOAD_URL_TTL", default=3600)
 FILES_DOWNLOAD_URL_TTL = env.int("FILES_DOWNLOAD_URL_TTL", default=300)
 NOTIFICATIONS_RETENTION = env.int("NOTIFICATIONS_RETENTION", default=30 * 24 * 3600)
 VIEWED_EPISODE_INTERVAL = 600
+
+# --- Search: OpenSearch when a URL is set; the database's own search otherwise ----------------
+
+# May carry credentials (https://user:password@host:9200): never logged.
+OPENSEARCH_URL = env.str("OPENSEARCH_URL", default="")
+# The alias searched and written; each build is an index `<alias>-v<n>` behind it.
+OPENSEARCH_INDEX = env.str("OPENSEARCH_INDEX", default="showdesk-episodes")
+# Seconds a search waits for OpenSearch before answering from the database instead.
+OPENSEARCH_TIMEOUT = env.float("OPENSEARCH_TIMEOUT", default=1.5)
+# Seconds an index write (a job, search_reindex's batches) waits for OpenSearch.
+OPENSEARCH_INDEX_TIMEOUT = env.float("OPENSEARCH_INDEX_TIMEOUT", default=10.0)
+# After a failed call, searches skip OpenSearch for this long (seconds) rather than each
+# waiting out the timeout.
+OPENSEARCH_RETRY_AFTER = env.float("OPENSEARCH_RETRY_AFTER", default=5.0)
+# The best this many matches are ranked; a search answers no more than these.
+OPENSEARCH_MAX_HITS = env.int("OPENSEARCH_MAX_HITS", default=1000)
+# Attempts of a search_index job: with a broker, enough backoff (about 20 min in all) to
+# outlast an OpenSearch restart; in-process, retries come at once and add nothing.
+OPENSEARCH_INDEX_ATTEMPTS = env.int(
+    "OPENSEARCH_INDEX_ATTEMPTS", default=8 if CELERY_BROKER_URL else 1
+)
 
 # Feature flags (CONTRACT.md): all on by default; `false` turns one off.
 ACTIVITY_LOGGING = env.bool("ACTIVITY_LOGGING", default=True)

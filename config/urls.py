@@ -1,4 +1,4 @@
-"""URL configuration: the API under /api/v1/, admin, schema and docs, ops endpoints."""
+"""URL configuration: the API under /api/v1/, admin, schema and docs, ops endpoints, the desk."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -22,4 +22,5 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics_view, name="metrics"),
+    path("", include("desk.urls")),
 ]

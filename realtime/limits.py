@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 MAX_FRAME_BYTES = 64 * 1024
-FRAME_TYPES = frozenset({"subscribe", "unsubscribe", "resume", "heartbeat"})
+FRAME_TYPES = frozenset({"subscribe", "unsubscribe", "resume", "heartbeat", "presence"})
 RATE_PER_SECOND = 50.0
 BURST = 100.0
 # A client refused this many times within the window is closed: it is not slowing down.
@@ -27,11 +27,15 @@ class Verdict(enum.Enum):
 class FrameLimiter:
     """A token bucket: 50 frames/s sustained with bursts of 100; a flood is then closed."""
 
+    # One per socket: slots, and the refusals' deque (over 700 bytes empty) made only for a
+    # client that is refused at all.
+    __slots__ = ("_clock", "_refusals", "_tokens", "_updated")
+
     def __init__(self, clock=time.monotonic) -> None:
         self._clock = clock
         self._tokens = BURST
         self._updated = clock()
-        self._refusals: deque[float] = deque()
+        self._refusals: deque[float] | None = None
 
     def check(self) -> Verdict:
         now = self._clock()
@@ -40,6 +44,8 @@ class FrameLimiter:
         if self._tokens >= 1:
             self._tokens -= 1
             return Verdict.ACCEPT
+        if self._refusals is None:
+            self._refusals = deque()
         self._refusals.append(now)
         while self._refusals and self._refusals[0] < now - REFUSAL_WINDOW:
             self._refusals.popleft()
@@ -50,7 +56,12 @@ def _too_big(text: str) -> bool:
     # A character is at most 4 bytes of UTF-8: encode only when the length is ambiguous.
     if len(text) > MAX_FRAME_BYTES:
         return True
-    return len(text) * 4 > MAX_FRAME_BYTES and len(text.encode()) > MAX_FRAME_BYTES
+    # surrogatepass: a lone surrogate (which a consumer can be handed, though it is not
+    # UTF-8) is counted, not raised on; the JSON parser refuses it next.
+    return (
+        len(text) * 4 > MAX_FRAME_BYTES
+        and len(text.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES
+    )
 
 
 def parse_frame(text: str | None, data: bytes | None) -> tuple[dict[str, Any], str | None]:

@@ -10,10 +10,11 @@ from django.db import connection, transaction
 from realtime import relay
 from realtime.models import Event
 
-# A fan-out this large is written with COPY on PostgreSQL: an INSERT of thousands of rows
-# spends most of its time quoting their JSON into array literals in Python (5,000 events:
-# about 0.6 s against 0.1 s). Below it, one INSERT costs as little.
-COPY_MIN_ROWS = 100
+# Several events are written with COPY on PostgreSQL: an INSERT of many rows spends most of
+# its time quoting their JSON into array literals in Python (5,000 events: about 0.6 s
+# against 0.1 s), and COPY was the faster already at 2 rows (50 notification events: 2-4x,
+# bench/write_overhead.py's publish and PATCH notify 50 users).
+COPY_MIN_ROWS = 2
 _COPIED_FIELDS = ("event", "streams", "data", "user", "created_at")
 
 

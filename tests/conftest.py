@@ -1,8 +1,9 @@
 """Fixtures shared by the whole suite, and the rule for tests that need a real service.
 
-A test marked `postgres` or `redis` is skipped where that service is not configured, and
-fails instead when CI=true, unless the run is the deliberate embedded pass
-(SHOWDESK_EMBEDDED=1), which checks that the project works with no services at all.
+A test marked `postgres`, `redis` or `browser` (Debian's Chromium at /usr/bin/chromium) is
+skipped where that service is missing, and fails instead when CI=true, unless the run is the
+deliberate embedded pass (SHOWDESK_EMBEDDED=1), which checks that the project works with no
+services at all (the browser is not a service of the project: CI always has it).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -17,21 +19,27 @@ from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 
+CHROMIUM = Path("/usr/bin/chromium")
+
 SERVICES: dict[str, Callable[[], bool]] = {
     "postgres": lambda: django_settings.IS_POSTGRES,
     "redis": lambda: bool(django_settings.REDIS_URL),
+    "browser": CHROMIUM.exists,
 }
+SERVICE_NAMES = {"browser": f"Chromium at {CHROMIUM} (apt-get install chromium)"}
 
 
-def _missing_service_is_failure() -> bool:
-    return os.environ.get("CI") == "true" and os.environ.get("SHOWDESK_EMBEDDED") != "1"
+def _missing_service_is_failure(name: str = "") -> bool:
+    if os.environ.get("CI") != "true":
+        return False
+    return name == "browser" or os.environ.get("SHOWDESK_EMBEDDED") != "1"
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     for name, available in SERVICES.items():
         if item.get_closest_marker(name) and not available():
-            reason = f"needs {name}, which is not configured"
-            if _missing_service_is_failure():
+            reason = f"needs {SERVICE_NAMES.get(name, name)}, which is not configured"
+            if _missing_service_is_failure(name):
                 pytest.fail(f"CI run without a service the suite needs: {reason}")
             pytest.skip(reason)
 

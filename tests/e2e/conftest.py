@@ -111,11 +111,12 @@ async def desk(browser, desk_server) -> AsyncIterator[Desk]:
 
 
 @pytest_asyncio.fixture(autouse=True, loop_scope="module")
-async def _close_thread_connections() -> AsyncIterator[None]:
+async def _close_thread_connections(request) -> AsyncIterator[None]:
     """The ORM thread's connection is closed after each test: left open (CONN_MAX_AGE), it
     would keep PostgreSQL from dropping the test database at the end of the run."""
     yield
-    await database_sync_to_async(connections.close_all)()
+    if "transactional_db" in request.fixturenames or request.node.get_closest_marker("django_db"):
+        await database_sync_to_async(connections.close_all)()
 
 
 def episode_page(episode) -> str:
