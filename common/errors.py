@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = structlog.get_logger(__name__)
+
+# Seconds a client is asked to wait after a 503: a dropped connection is replaced by the
+# next request, a restarting database takes a little longer.
+DATABASE_RETRY_AFTER = 5
 
 
 class DomainError(Exception):
@@ -51,9 +59,25 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             {"detail": "The request body is too large.", "code": "too_large"},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
+    if isinstance(exc, OperationalError | InterfaceError):
+        return database_unavailable(exc)
     # A row deleted by another request between the view's lookup and the service's.
     if isinstance(exc, Http404 | ObjectDoesNotExist):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     return drf_exception_handler(exc, context)
+
+
+def database_unavailable(exc: Exception) -> Response:
+    """503 for a database that dropped or refused the connection (or timed a query out).
+
+    The request's transaction did not commit, so nothing of it was written: the client may
+    send it again. Django replaces the broken connection on the next request.
+    """
+    logger.warning("database_unavailable", error=repr(exc))
+    return Response(
+        {"detail": "The database is unavailable; try again shortly.", "code": "unavailable"},
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -33,6 +34,13 @@ _process_lock = threading.Lock()
 _MAX_ROUNDS = 50
 # A channel layer that hangs (a black-holed Redis) must not hold a request's commit hook.
 SEND_TIMEOUT = 5.0
+# After the channel layer failed (Redis down), how long the relay thread waits once it
+# answers again before publishing the backlog: every process's subscriber connections are
+# reconnecting too (channels-redis retries each second), and an event published before
+# they are back reaches no socket, while later ones do, so a client's `resume` from the
+# last id it saw would skip it.
+LAYER_RECOVERY_GRACE = 3.0
+_PROBE_GROUP = "relay.probe"
 
 
 @contextmanager
@@ -129,15 +137,45 @@ async def _send(rows: list[Event]) -> list[int]:
     return sent
 
 
+async def _layer_answers() -> bool:
+    try:
+        await asyncio.wait_for(
+            get_channel_layer().group_send(_PROBE_GROUP, {"type": "relay.probe"}), SEND_TIMEOUT
+        )
+    except Exception:
+        return False
+    return True
+
+
 class _Runner:
     """Runs the async sends: on the server's loop inline, or on the relay thread's own loop."""
 
     loop: asyncio.AbstractEventLoop | None = None
+    # A send failed: the layer is (or was) down.
+    layer_failed = False
+
+    def _run(self, function, *args):
+        if self.loop is not None:
+            return self.loop.run_until_complete(function(*args))
+        return async_to_sync(function)(*args)
 
     def send(self, rows: list[Event]) -> list[int]:
-        if self.loop is not None:
-            return self.loop.run_until_complete(_send(rows))
-        return async_to_sync(_send)(rows)
+        sent = self._run(_send, rows)
+        if len(sent) < len(rows):
+            self.layer_failed = True
+        return sent
+
+    def recovered(self) -> bool:
+        """After a failure: whether the layer answers again, and its subscribers have had
+        LAYER_RECOVERY_GRACE to come back with it."""
+        if not self.layer_failed:
+            return True
+        if not self._run(_layer_answers):
+            return False
+        logger.info("relay_layer_back", grace=LAYER_RECOVERY_GRACE)
+        time.sleep(LAYER_RECOVERY_GRACE)
+        self.layer_failed = False
+        return True
 
 
 _inline = _Runner()
@@ -205,7 +243,8 @@ class _RelayThread(threading.Thread):
             self.wake.wait(timeout=settings.REALTIME_RELAY_INTERVAL)
             self.wake.clear()
             try:
-                publish_pending(self.runner)
+                if self.runner.recovered():
+                    publish_pending(self.runner)
             except Exception as exc:
                 logger.warning("relay_round_failed", error=repr(exc))
             finally:

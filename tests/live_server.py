@@ -38,6 +38,8 @@ class LiveServer:
     host: str
     port: int
     process: subprocess.Popen
+    # Where its output goes, when started by `run_logged_servers` (else: the test's output).
+    log: Path | None = None
 
     @property
     def url(self) -> str:
@@ -89,7 +91,7 @@ def _wait_ready(server: LiveServer) -> None:
     raise RuntimeError("the server did not answer /healthz in time")
 
 
-def _start(env_overrides: dict[str, str]) -> LiveServer:
+def _start(env_overrides: dict[str, str], log: Path | None = None) -> LiveServer:
     port = _free_port()
     command = [
         sys.executable,
@@ -102,8 +104,14 @@ def _start(env_overrides: dict[str, str]) -> LiveServer:
         str(port),
         "--no-access-log",
     ]
-    process = subprocess.Popen(command, cwd=ROOT, env=server_env(**env_overrides))  # noqa: S603
-    return LiveServer("127.0.0.1", port, process)
+    if log is None:
+        process = subprocess.Popen(command, cwd=ROOT, env=server_env(**env_overrides))  # noqa: S603
+        return LiveServer("127.0.0.1", port, process)
+    with log.open("ab") as out:
+        process = subprocess.Popen(  # noqa: S603
+            command, cwd=ROOT, env=server_env(**env_overrides), stdout=out, stderr=out
+        )
+    return LiveServer("127.0.0.1", port, process, log)
 
 
 def _stop(servers: list[LiveServer]) -> None:
@@ -129,6 +137,63 @@ def run_servers(count: int, **env_overrides: str) -> Iterator[list[LiveServer]]:
         yield servers
     finally:
         _stop(servers)
+
+
+@contextmanager
+def run_logged_servers(count: int, logs: Path, **env_overrides: str) -> Iterator[list[LiveServer]]:
+    """`run_servers`, each process writing its output (JSON log lines) to `logs`/server-N.log.
+
+    `log_problems(server)` then lists what it logged as an error or an unhandled exception.
+    """
+    logs.mkdir(parents=True, exist_ok=True)
+    env = {"LOG_FORMAT": "json", **env_overrides}
+    servers: list[LiveServer] = []
+    try:
+        for index in range(count):
+            servers.append(_start(env, logs / f"server-{index}.log"))
+        for server in servers:
+            _wait_ready(server)
+        yield servers
+    finally:
+        _stop(servers)
+
+
+# uvicorn reports an exception that escaped the application in its own (plain text) format.
+_UNHANDLED_MARKERS = ("Traceback (most recent call last)", "Exception in ASGI application")
+
+
+def log_size(server: LiveServer) -> int:
+    """How far the server's log goes now: `log_problems(since=...)` reads only what follows."""
+    if server.log is None:
+        raise ValueError("the server was not started by run_logged_servers")
+    return server.log.stat().st_size
+
+
+def log_problems(server: LiveServer, *, allowed: tuple[str, ...] = (), since: int = 0) -> list[str]:
+    """Lines of the server's log at level error or above, or reporting an unhandled exception.
+
+    `allowed` are the starts of log events (the `event` of a JSON line) the test expects;
+    `since` a `log_size` taken earlier.
+    """
+    if server.log is None:
+        raise ValueError("the server was not started by run_logged_servers")
+    with server.log.open("rb") as log:
+        log.seek(since)
+        text = log.read().decode(errors="replace")
+    problems = []
+    for line in text.splitlines():
+        try:
+            record = json.loads(line) if line.startswith("{") else None
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
+            if any(marker in line for marker in _UNHANDLED_MARKERS):
+                problems.append(line)
+            continue
+        serious = record.get("level") in {"error", "critical"} or "exception" in record
+        if serious and not str(record.get("event")).startswith(allowed or ("\0",)):
+            problems.append(line[:2000])
+    return problems
 
 
 @contextmanager
